@@ -1,0 +1,159 @@
+import type { Language, TestSuite } from './problem.js';
+
+/**
+ * The verdict of one program (or one test). `infra_error` means the executor itself failed (worker
+ * died, harness error): it is never a reward, and the trainer leaves such samples out.
+ */
+export type Outcome =
+  | 'pass'
+  | 'wrong_answer'
+  | 'runtime_error'
+  | 'compile_error'
+  | 'timeout'
+  | 'memory_limit'
+  | 'infra_error';
+
+export const OUTCOMES: readonly Outcome[] = [
+  'pass',
+  'wrong_answer',
+  'runtime_error',
+  'compile_error',
+  'timeout',
+  'memory_limit',
+  'infra_error',
+];
+
+export interface ExecutionLimits {
+  /** Wall-clock limit of one test, ms. */
+  timeoutMs: number;
+  /** Wall-clock limit of the whole program (all tests), ms. */
+  totalTimeoutMs: number;
+  /** Memory limit, MiB (isolate heap for JS, RLIMIT_AS for Python). */
+  memoryMb: number;
+  /** Bytes of stdout/stderr kept per test; the rest is dropped and `truncated` set. */
+  maxOutputBytes: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<ExecutionLimits> = {
+  timeoutMs: 4000,
+  totalTimeoutMs: 30000,
+  memoryMb: 512,
+  maxOutputBytes: 64 * 1024,
+};
+
+/** How many tests to run when a problem has many. */
+export type TestBudget = { first: number } | { sample: number; seed: number };
+
+export interface ExecutionRequest {
+  /** The candidate program: CCCS given prefix + generated completion. */
+  program: string;
+  language?: Language;
+  tests: TestSuite;
+  limits?: Partial<ExecutionLimits>;
+  /** Collect coverage of the candidate program. Off by default and then costs nothing. */
+  coverage?: boolean;
+  /** Stop at the first failing test (verdict only). Ignored when coverage is on. */
+  stopOnFirstFailure?: boolean;
+  testBudget?: TestBudget;
+  /** Hidden code run before / after the program (Problem.harness). Never covered. */
+  preamble?: string;
+  epilogue?: string;
+  signal?: AbortSignal;
+}
+
+/** 1-based line, 0-based column in UTF-16 code units (a JavaScript string index into the line). */
+export interface SourcePos {
+  line: number;
+  column: number;
+}
+
+export interface SourceRange {
+  start: SourcePos;
+  /** Exclusive end. */
+  end: SourcePos;
+}
+
+export interface StatementCoverage extends SourceRange {
+  hits: number;
+}
+
+export interface BranchArmCoverage {
+  /** Source range of the arm's code, when the arm has code (an implicit `else` has none). */
+  range?: SourceRange;
+  hits: number;
+}
+
+export interface BranchCoverage {
+  /** `if`, `cond-expr`, `switch`, `for`, `while`, `logical`, `try`… */
+  kind: string;
+  /** Line of the branching statement. */
+  line: number;
+  arms: BranchArmCoverage[];
+}
+
+/**
+ * Coverage of the candidate program, in the program's own coordinates (never of the harness,
+ * preamble or epilogue), merged over all tests that ran.
+ */
+export interface Coverage {
+  /** Executed lines, ascending, 1-based. */
+  lines: number[];
+  /** Lines that hold executable code (executed or not), ascending. */
+  executableLines: number[];
+  /** Hit count per executed line. */
+  lineHits?: Record<number, number>;
+  statements?: StatementCoverage[];
+  branches?: BranchCoverage[];
+}
+
+export interface TestResult {
+  index: number;
+  outcome: Outcome;
+  durationMs: number;
+  message?: string;
+  stdout?: string;
+  stderr?: string;
+  /** JSON-able expected and actual values (call tests) or text (stdio tests). */
+  expected?: unknown;
+  actual?: unknown;
+}
+
+export interface ExecutionResult {
+  outcome: Outcome;
+  tests: TestResult[];
+  passed: number;
+  /** Tests that were meant to run (after the budget), including those skipped after a failure. */
+  total: number;
+  durationMs: number;
+  /** One-line human explanation of the outcome (first failure, error type…). */
+  message?: string;
+  stdout: string;
+  stderr: string;
+  /** Output was cut at `maxOutputBytes`. */
+  truncated: boolean;
+  coverage?: Coverage;
+}
+
+export interface Executor {
+  readonly specificationVersion: 'v1';
+  readonly name: string;
+  readonly languages: readonly Language[];
+  run(request: ExecutionRequest): Promise<ExecutionResult>;
+  /** Release workers/isolates. Idempotent. */
+  dispose(): Promise<void>;
+}
+
+/** Helper for executors: an infra_error result that carries the reason. */
+export function infraErrorResult(message: string, total: number, durationMs = 0): ExecutionResult {
+  return {
+    outcome: 'infra_error',
+    tests: [],
+    passed: 0,
+    total,
+    durationMs,
+    message,
+    stdout: '',
+    stderr: '',
+    truncated: false,
+  };
+}

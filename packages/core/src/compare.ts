@@ -23,7 +23,10 @@ export const DEFAULT_TOLERANCE: Readonly<Tolerance> = { rtol: 1e-5, atol: 1e-8 }
 export type StdoutMatch = 'exact-lines' | 'tokens' | 'numeric' | false;
 
 function normalizeLines(text: string): string[] {
-  const lines = text.replace(/\r\n?/g, '\n').split('\n').map((l) => l.trimEnd());
+  const lines = text
+    .replace(/\r\n?/g, '\n')
+    .split('\n')
+    .map((l) => l.trimEnd());
   let start = 0;
   let end = lines.length;
   while (start < end && lines[start] === '') start++;
@@ -40,7 +43,11 @@ function closeEnough(a: number, b: number, tol: Tolerance): boolean {
 }
 
 /** Compare program stdout with the expected output; returns which rule matched, or false. */
-export function compareStdout(actual: string, expected: string, tol: Tolerance = DEFAULT_TOLERANCE): StdoutMatch {
+export function compareStdout(
+  actual: string,
+  expected: string,
+  tol: Tolerance = DEFAULT_TOLERANCE,
+): StdoutMatch {
   const a = normalizeLines(actual);
   const e = normalizeLines(expected);
   if (a.length === e.length && a.every((line, i) => line === e[i])) return 'exact-lines';
@@ -64,7 +71,11 @@ export function compareStdout(actual: string, expected: string, tol: Tolerance =
  * compares within tolerance; NaN equals NaN (a program that returns NaN where NaN is expected is
  * right). Object key order does not matter.
  */
-export function deepEqualValues(actual: unknown, expected: unknown, tol: Tolerance = DEFAULT_TOLERANCE): boolean {
+export function deepEqualValues(
+  actual: unknown,
+  expected: unknown,
+  tol: Tolerance = DEFAULT_TOLERANCE,
+): boolean {
   if (typeof actual === 'number' && typeof expected === 'number') {
     if (Number.isNaN(actual) && Number.isNaN(expected)) return true;
     if (Number.isInteger(actual) && Number.isInteger(expected)) return actual === expected;
@@ -91,7 +102,11 @@ export function deepEqualValues(actual: unknown, expected: unknown, tol: Toleran
  * Call-based verdict following APPS: the return value equals the expected value, or the expected
  * value is a one-element list wrapping it (APPS stores many call outputs as `[value]`).
  */
-export function matchesCallOutput(actual: unknown, expected: unknown, tol: Tolerance = DEFAULT_TOLERANCE): boolean {
+export function matchesCallOutput(
+  actual: unknown,
+  expected: unknown,
+  tol: Tolerance = DEFAULT_TOLERANCE,
+): boolean {
   if (deepEqualValues(actual, expected, tol)) return true;
   return Array.isArray(expected) && expected.length === 1 && deepEqualValues(actual, expected[0], tol);
 }

@@ -41,7 +41,8 @@ export class StepcoderError extends Error {
   static is(value: unknown, code?: StepcoderErrorCode): value is StepcoderError {
     if (typeof value !== 'object' || value === null) return false;
     const v = value as { code?: unknown; details?: unknown };
-    if (!(value instanceof Error) || typeof v.code !== 'string' || typeof v.details !== 'object') return false;
+    if (!(value instanceof Error) || typeof v.code !== 'string' || typeof v.details !== 'object')
+      return false;
     return code === undefined || v.code === code;
   }
 }

@@ -1,21 +1,9 @@
-export { StepcoderError, ValidationError } from './errors.js';
+export type { StdoutMatch, Tolerance } from './compare.js';
+export { compareStdout, DEFAULT_TOLERANCE, deepEqualValues, matchesCallOutput } from './compare.js';
 export type { StepcoderErrorCode, StepcoderErrorOptions, ValidationIssue } from './errors.js';
-export { validate } from './validation.js';
-export type { StandardSchemaV1 } from './standard-schema.js';
-
-export { testCount } from './problem.js';
-export type {
-  AssertTests,
-  CallTests,
-  Language,
-  Problem,
-  ProblemSource,
-  StdioTests,
-  TestKind,
-  TestSuite,
-} from './problem.js';
-
-export { DEFAULT_LIMITS, OUTCOMES, infraErrorResult } from './execution.js';
+export { StepcoderError, ValidationError } from './errors.js';
+export type { EventHandler, LogEvent, MetricEvent, ProgressEvent, StepcoderEvents } from './events.js';
+export { createEventBus, EventBus } from './events.js';
 export type {
   BranchArmCoverage,
   BranchCoverage,
@@ -31,6 +19,7 @@ export type {
   TestBudget,
   TestResult,
 } from './execution.js';
+export { DEFAULT_LIMITS, infraErrorResult, OUTCOMES } from './execution.js';
 
 export type {
   AdvantageEstimator,
@@ -49,8 +38,17 @@ export type {
   RowIssue,
   TokenSpan,
 } from './plugins.js';
-
-export { PLUGIN_KINDS, Registry, createRegistry, getGlobalRegistry, registry } from './registry.js';
+export type {
+  AssertTests,
+  CallTests,
+  Language,
+  Problem,
+  ProblemSource,
+  StdioTests,
+  TestKind,
+  TestSuite,
+} from './problem.js';
+export { testCount } from './problem.js';
 export type {
   BestResult,
   FactoryContext,
@@ -63,16 +61,10 @@ export type {
   RegisterOptions,
   RegistryEntry,
 } from './registry.js';
-
-export { Rng, createRng } from './rng.js';
+export { createRegistry, getGlobalRegistry, PLUGIN_KINDS, Registry, registry } from './registry.js';
 export type { RngState } from './rng.js';
-
-export { EventBus, createEventBus } from './events.js';
-export type { EventHandler, LogEvent, MetricEvent, ProgressEvent, StepcoderEvents } from './events.js';
-
-export { DEFAULT_TOLERANCE, compareStdout, deepEqualValues, matchesCallOutput } from './compare.js';
-export type { StdoutMatch, Tolerance } from './compare.js';
-
-export { LineIndex, utf8ColumnToUtf16 } from './source.js';
-
+export { createRng, Rng } from './rng.js';
 export { limitsSchema, parseProblem, problemSchema, testSuiteSchema } from './schemas.js';
+export { LineIndex, utf8ColumnToUtf16 } from './source.js';
+export type { StandardSchemaV1 } from './standard-schema.js';
+export { validate } from './validation.js';

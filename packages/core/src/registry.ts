@@ -55,6 +55,7 @@ export interface FactoryContext {
   name: string;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: factories are contravariant in their options; any lets typed factories register
 export type PluginFactory<K extends PluginKind, O = any> = (
   options: O,
   context: FactoryContext,
@@ -91,15 +92,21 @@ export interface BestResult<K extends PluginKind> {
 
 function assertKind(kind: string): asserts kind is PluginKind {
   if (!(PLUGIN_KINDS as readonly string[]).includes(kind)) {
-    throw new StepcoderError('UNKNOWN_PLUGIN', `Unknown plugin kind '${kind}'. Kinds: ${PLUGIN_KINDS.join(', ')}.`, {
-      details: { kind, available: [...PLUGIN_KINDS] },
-    });
+    throw new StepcoderError(
+      'UNKNOWN_PLUGIN',
+      `Unknown plugin kind '${kind}'. Kinds: ${PLUGIN_KINDS.join(', ')}.`,
+      {
+        details: { kind, available: [...PLUGIN_KINDS] },
+      },
+    );
   }
 }
 
 export class Registry {
   private readonly entries = new Map<PluginKind, Map<string, RegistryEntry>>();
   private readonly loaders = new Map<string, PluginLoader>();
+  /** Loaders already run: a loader is an import, so running it twice can only re-register. */
+  private readonly loaded = new Set<PluginLoader>();
 
   register<K extends PluginKind, N extends string>(
     kind: K,
@@ -109,7 +116,10 @@ export class Registry {
   ): void {
     assertKind(kind);
     if (typeof name !== 'string' || name.length === 0) {
-      throw new StepcoderError('INVALID_OPTIONS', `Plugin name must be a non-empty string, got ${JSON.stringify(name)}`);
+      throw new StepcoderError(
+        'INVALID_OPTIONS',
+        `Plugin name must be a non-empty string, got ${JSON.stringify(name)}`,
+      );
     }
     if (typeof factory !== 'function') {
       throw new StepcoderError('INVALID_OPTIONS', `Factory of ${kind} '${name}' must be a function`);
@@ -194,9 +204,7 @@ export class Registry {
     const reasons = skipped.map((s) => `  - ${s.name}: ${s.reason}`).join('\n');
     throw new StepcoderError(
       'UNKNOWN_PLUGIN',
-      skipped.length === 0
-        ? `No ${kind} is registered.`
-        : `No ${kind} could be initialised:\n${reasons}`,
+      skipped.length === 0 ? `No ${kind} is registered.` : `No ${kind} could be initialised:\n${reasons}`,
       { details: { kind, skipped } },
     );
   }
@@ -209,7 +217,8 @@ export class Registry {
 
   private async load(kind: PluginKind, name: string): Promise<RegistryEntry> {
     const loader = this.loaders.get(`${kind}:${name}`) ?? this.loaders.get(`${kind}:*`);
-    if (loader) {
+    if (loader && !this.loaded.has(loader)) {
+      this.loaded.add(loader);
       await loader();
       const entry = this.entry(kind, name);
       if (entry) return entry;

@@ -46,7 +46,10 @@ export class Rng {
 
   constructor(seed: number | string, path?: string) {
     if (typeof seed === 'number' && !Number.isFinite(seed)) {
-      throw new StepcoderError('INVALID_OPTIONS', `RNG seed must be a finite number or a string, got ${seed}`);
+      throw new StepcoderError(
+        'INVALID_OPTIONS',
+        `RNG seed must be a finite number or a string, got ${seed}`,
+      );
     }
     this.path = path ?? String(seed);
     this.s = Uint32Array.from(cyrb128(this.path));
@@ -146,7 +149,8 @@ export class Rng {
   categorical(weights: ArrayLike<number>): number {
     let total = 0;
     for (let i = 0; i < weights.length; i++) total += weights[i]!;
-    if (!(total > 0)) throw new StepcoderError('INVALID_OPTIONS', 'Rng.categorical needs a positive total weight');
+    if (!(total > 0))
+      throw new StepcoderError('INVALID_OPTIONS', 'Rng.categorical needs a positive total weight');
     let r = this.next() * total;
     for (let i = 0; i < weights.length; i++) {
       r -= weights[i]!;

@@ -55,9 +55,16 @@ export const problemSchema = z
     starterCode: z.string().optional(),
     tests: testSuiteSchema,
     difficulty: z.string().optional(),
-    harness: z.object({ preamble: z.string().optional(), epilogue: z.string().optional() }).strict().optional(),
+    harness: z
+      .object({ preamble: z.string().optional(), epilogue: z.string().optional() })
+      .strict()
+      .optional(),
     source: z
-      .object({ dataset: z.string(), file: z.string().optional(), row: z.union([z.number(), z.string()]).optional() })
+      .object({
+        dataset: z.string(),
+        file: z.string().optional(),
+        row: z.union([z.number(), z.string()]).optional(),
+      })
       .optional(),
     meta: z.record(z.string(), z.unknown()).optional(),
   })

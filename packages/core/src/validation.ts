@@ -1,5 +1,5 @@
-import type { StandardSchemaV1 } from './standard-schema.js';
 import { type StepcoderErrorCode, ValidationError, type ValidationIssue } from './errors.js';
+import type { StandardSchemaV1 } from './standard-schema.js';
 
 function formatPath(path: StandardSchemaV1.Issue['path']): string {
   if (!path || path.length === 0) return '';
@@ -28,7 +28,10 @@ export function validate<S extends StandardSchemaV1>(
     throw new TypeError(`Schema for ${where} is async; option schemas must validate synchronously`);
   }
   if (result.issues) {
-    const issues: ValidationIssue[] = result.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
+    const issues: ValidationIssue[] = result.issues.map((i) => ({
+      path: formatPath(i.path),
+      message: i.message,
+    }));
     throw new ValidationError(where, issues, code);
   }
   return result.value;

@@ -7,5 +7,7 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: 'node20',
+  // miniDatasetPath uses import.meta.url; the shim makes it work in the CJS build too.
+  shims: true,
   external: [/^@stepcoder\//],
 });

@@ -8,4 +8,6 @@ export default defineConfig({
   sourcemap: true,
   target: 'node20',
   external: [/^@stepcoder\//],
+  // The CJS build needs `import.meta.url` to find python/harness.py.
+  shims: true,
 });

@@ -6,6 +6,8 @@ export default defineConfig({
   dts: true,
   clean: true,
   sourcemap: true,
+  // createRequire(import.meta.url) locates the wasm binaries; the shim makes it work in the CJS build.
+  shims: true,
   target: 'node20',
   external: [/^@stepcoder\//],
 });

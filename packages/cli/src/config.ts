@@ -1,0 +1,113 @@
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { StepcoderError, validate } from '@stepcoder/core';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { applyOverrides } from './overrides.js';
+
+/** A plugin named in config: `"line"` or `{ name: "soft", options: { floor: 0.1 } }`. */
+const pluginRef = z.union([
+  z.string().min(1),
+  z.object({ name: z.string().min(1), options: z.record(z.string(), z.unknown()).optional() }).strict(),
+]);
+export type PluginRefConfig = z.infer<typeof pluginRef>;
+
+export const configSchema = z
+  .object({
+    seed: z.number().int().default(1),
+    /** `auto` picks the best installed: tensorflow (tfjs-node[-gpu]) > wasm > cpu. */
+    backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+    /** Where checkpoints, metrics.jsonl, plots and reports go. */
+    outDir: z.string().default('runs/stepcoder'),
+    model: z
+      .object({
+        preset: z.enum(['tiny', 'mini', 'small']).default('tiny'),
+        /** Field overrides of the preset's GPT2Config (`nLayer`, `nEmbd`, …). */
+        config: z.record(z.string(), z.number()).optional(),
+        /** Start from a saved checkpoint folder instead of a fresh model. */
+        checkpoint: z.string().optional(),
+        /** Hugging Face tokenizer.json; default: the built-in byte-level tokenizer. */
+        tokenizer: z.string().optional(),
+      })
+      .strict()
+      .default({ preset: 'tiny' }),
+    data: z
+      .object({
+        /** `mini` (the bundled dataset) or a registered dataset loader (`apps-plus`, `humaneval`, …). */
+        dataset: z.string().default('mini'),
+        language: z.enum(['python', 'javascript']).default('python'),
+        path: z.string().optional(),
+        options: z.record(z.string(), z.unknown()).optional(),
+        limit: z.number().int().positive().optional(),
+        /** Fraction held out for evaluation (seeded split). */
+        evalFraction: z.number().min(0).max(0.9).default(0.25),
+      })
+      .strict()
+      .default({ dataset: 'mini', language: 'python', evalFraction: 0.25 }),
+    /** Default: `python` or `js` after data.language. */
+    executor: pluginRef.optional(),
+    reward: pluginRef.default('stepcoder'),
+    mask: pluginRef.default('line'),
+    curriculum: pluginRef.default('steps'),
+    advantage: pluginRef.default('gae'),
+    sft: z
+      .object({
+        epochs: z.number().int().min(0).default(8),
+        batchSize: z.number().int().positive().default(8),
+        lr: z.number().positive().default(3e-3),
+        maxLength: z.number().int().positive().default(384),
+      })
+      .strict()
+      .default({ epochs: 8, batchSize: 8, lr: 3e-3, maxLength: 384 }),
+    /** `steps` PPO iterations; every other key goes to @stepcoder/ppo's trainer (validated there). */
+    train: z
+      .object({ steps: z.number().int().min(0).default(20) })
+      .catchall(z.unknown())
+      .default({ steps: 20 }),
+    eval: z
+      .object({
+        k: z.array(z.number().int().positive()).default([1]),
+        n: z.number().int().positive().default(4),
+        temperature: z.number().positive().default(0.8),
+        maxNewTokens: z.number().int().positive().default(160),
+        /** Which problems pass@k is reported on. */
+        on: z.enum(['train', 'heldout', 'both']).default('both'),
+      })
+      .strict()
+      .default({ k: [1], n: 4, temperature: 0.8, maxNewTokens: 160, on: 'both' }),
+  })
+  .strict();
+
+export type StepcoderConfigInput = z.input<typeof configSchema>;
+export type StepcoderConfig = z.output<typeof configSchema>;
+
+/** Read a JSON or YAML config file (or none), apply `--set` overrides, validate. */
+export function loadConfig(path: string | undefined, overrides: readonly string[] = []): StepcoderConfig {
+  let raw: Record<string, unknown> = {};
+  if (path) {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      throw new StepcoderError('INVALID_CONFIG', `Cannot read config file ${path}: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    try {
+      const ext = extname(path).toLowerCase();
+      raw = (ext === '.json' ? JSON.parse(text) : parseYaml(text)) ?? {};
+    } catch (err) {
+      throw new StepcoderError('INVALID_CONFIG', `Config file ${path} does not parse: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    if (typeof raw !== 'object' || Array.isArray(raw)) {
+      throw new StepcoderError('INVALID_CONFIG', `Config file ${path} must hold an object at the top level`);
+    }
+  }
+  return parseConfig(applyOverrides(raw, overrides), path ? `config ${path}` : 'config');
+}
+
+export function parseConfig(input: unknown, where = 'config'): StepcoderConfig {
+  return validate(configSchema, input, where, 'INVALID_CONFIG');
+}

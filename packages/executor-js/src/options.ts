@@ -1,0 +1,44 @@
+import { availableParallelism } from 'node:os';
+import { limitsSchema } from '@stepcoder/core';
+import { z } from 'zod';
+
+/**
+ * Options of `createJsExecutor`. Limits given here are the defaults of every request; a request's
+ * own `limits` win field by field.
+ */
+export const jsExecutorOptionsSchema = z
+  .object({
+    /** Heap limit of each isolate, MiB (isolated-vm `memoryLimit`). Overrides `limits.memoryMb`. */
+    memoryMb: z.number().int().min(8).optional(),
+    limits: limitsSchema.optional(),
+    /** Isolates kept warm, which is also how many programs run at once. Default: CPU count. */
+    poolSize: z.number().int().min(1).max(256).optional(),
+    /** Programs run in one isolate before it is disposed and replaced. */
+    maxRunsPerIsolate: z.number().int().min(1).default(200),
+    /** An isolate whose used heap exceeds this fraction of its limit after a run is replaced. */
+    maxHeapFraction: z.number().gt(0).max(1).default(0.5),
+    /** Accept `language: 'typescript'` (types stripped with sucrase, line numbers preserved). */
+    typescript: z.boolean().default(true),
+    /** Instrumented programs kept for coverage runs (LRU, keyed by program text). 0 disables. */
+    coverageCacheSize: z.number().int().min(0).default(256),
+    /**
+     * Grants. Nothing of the host ever reaches the isolate; these only add data inside it.
+     * `env`: what `process.env` holds (default empty). `files`: read-only virtual files that
+     * `require('fs').readFileSync(path)` returns.
+     */
+    allow: z
+      .object({
+        env: z.record(z.string(), z.string()).default({}),
+        files: z.record(z.string(), z.string()).default({}),
+      })
+      .strict()
+      .default({ env: {}, files: {} }),
+  })
+  .strict();
+
+export type JsExecutorOptions = z.input<typeof jsExecutorOptionsSchema>;
+export type ResolvedJsExecutorOptions = z.output<typeof jsExecutorOptionsSchema> & { poolSize: number };
+
+export function defaultPoolSize(): number {
+  return Math.max(1, availableParallelism());
+}

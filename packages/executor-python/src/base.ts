@@ -1,0 +1,11 @@
+export type { PythonExecutor } from './executor.js';
+export { BASE_ENV, createPythonExecutor, HARNESS_PATH } from './executor.js';
+export type { PythonExecutorOptions, ResolvedPythonExecutorOptions } from './options.js';
+export { DEFAULT_PRELOAD, pythonExecutorOptionsSchema } from './options.js';
+export type { PoolStats, PythonPoolOptions } from './pool.js';
+export { PythonPool } from './pool.js';
+export type { PythonInfo } from './python.js';
+export { ensurePython, MIN_PYTHON } from './python.js';
+export { selectTests } from './request.js';
+export type { ChildExit, JobEnd, JobHooks, KillReason, WorkerInfo, WorkerSpec } from './worker.js';
+export { PythonWorker } from './worker.js';

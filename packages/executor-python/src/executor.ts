@@ -1,0 +1,141 @@
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import {
+  DEFAULT_LIMITS,
+  type ExecutionLimits,
+  type ExecutionRequest,
+  type ExecutionResult,
+  type Executor,
+  infraErrorResult,
+  StepcoderError,
+  validate,
+} from '@stepcoder/core';
+import {
+  type PythonExecutorOptions,
+  pythonExecutorOptionsSchema,
+  type ResolvedPythonExecutorOptions,
+} from './options.js';
+import { PythonPool } from './pool.js';
+import { ensurePython, type PythonInfo } from './python.js';
+import { buildJob, planRequest } from './request.js';
+import { Judge } from './verdict.js';
+import type { WorkerSpec } from './worker.js';
+
+/** Absolute path of the harness script shipped in the package's `python/` folder. */
+export const HARNESS_PATH: string = fileURLToPath(new URL('../python/harness.py', import.meta.url));
+
+/** The minimal environment of workers and candidates; nothing from the parent leaks in. */
+export const BASE_ENV: Readonly<Record<string, string>> = {
+  PATH: '/usr/local/bin:/usr/bin:/bin',
+  LANG: 'C.UTF-8',
+  LC_ALL: 'C.UTF-8',
+  PYTHONIOENCODING: 'utf-8',
+};
+
+export interface PythonExecutor extends Executor {
+  readonly name: 'python';
+  /** The validated options, defaults filled in. */
+  readonly options: Readonly<ResolvedPythonExecutorOptions>;
+  /** Resolve the interpreter and start every worker now (otherwise done on first run). */
+  warm(): Promise<void>;
+  /** The worker pool (created on first run or `warm`). */
+  pool(): Promise<PythonPool>;
+}
+
+function workerSpec(python: PythonInfo, options: ResolvedPythonExecutorOptions): WorkerSpec {
+  const config = {
+    preload: options.preload,
+    subreaper: true,
+    runAs: options.runAs === false ? null : [options.runAs.uid, options.runAs.gid],
+    tmpDir: options.tmpDir ?? null,
+  };
+  const [command, ...prefix] = [...(options.wrapper ?? []), python.executable];
+  return {
+    command: command!,
+    // -s: no user site-packages; -B: no .pyc files written next to anyone's sources.
+    args: [...prefix, '-s', '-B', HARNESS_PATH, JSON.stringify(config)],
+    env: { ...BASE_ENV, PYTHONHASHSEED: String(options.hashSeed), PYTHONDONTWRITEBYTECODE: '1' },
+    startTimeoutMs: options.startTimeoutMs,
+  };
+}
+
+/**
+ * Python executor: candidates run in forked children of a pool of warm `python3` workers, one
+ * fork per program, with rlimits, a fresh temp dir, a scrubbed environment and wall timeouts
+ * enforced from Node. Verdicts are decided here with core's comparison rules.
+ */
+export function createPythonExecutor(options: PythonExecutorOptions = {}): PythonExecutor {
+  const resolved = validate(pythonExecutorOptionsSchema, options, "options of executor 'python'");
+  const defaults: ExecutionLimits = { ...DEFAULT_LIMITS, ...resolved.limits };
+  const size = resolved.poolSize ?? Math.max(1, availableParallelism());
+  const candidateEnv = { ...BASE_ENV, ...resolved.env };
+  let poolPromise: Promise<PythonPool> | undefined;
+  let disposed = false;
+
+  const getPool = (): Promise<PythonPool> => {
+    if (disposed)
+      return Promise.reject(new StepcoderError('EXECUTOR_INFRA', 'The Python executor was disposed'));
+    poolPromise ??= ensurePython(resolved.pythonPath, resolved.wrapper ?? []).then(
+      (python) => new PythonPool({ size, spec: workerSpec(python, resolved) }),
+    );
+    // A failed interpreter check is retried on the next call rather than remembered forever.
+    poolPromise.catch(() => {
+      poolPromise = undefined;
+    });
+    return poolPromise;
+  };
+
+  return {
+    specificationVersion: 'v1',
+    name: 'python',
+    languages: ['python'],
+    options: resolved,
+
+    async warm() {
+      await (await getPool()).warm();
+    },
+
+    pool: getPool,
+
+    async run(request: ExecutionRequest): Promise<ExecutionResult> {
+      const plan = planRequest(request, defaults, resolved.maxTestsDefault, resolved.coverageTimeoutFactor);
+      const pool = await getPool();
+      const jobLine = buildJob(plan, request, {
+        fileSizeMb: resolved.fileSizeMb,
+        maxProcesses: resolved.maxProcesses,
+        env: candidateEnv,
+        hitCap: resolved.coverageHitCap,
+      });
+      const judge = new Judge(plan, resolved.tolerance);
+      let end: Awaited<ReturnType<PythonPool['run']>>;
+      try {
+        end = await pool.run(jobLine, {
+          timeoutMs: plan.wall.testMs,
+          totalTimeoutMs: plan.wall.totalMs,
+          onRecord: (line) => judge.record(line),
+          signal: request.signal,
+        });
+      } catch (err) {
+        return infraErrorResult(err instanceof Error ? err.message : String(err), plan.indices.length);
+      }
+      if (end.killed === 'aborted') {
+        throw new StepcoderError('ABORTED', 'Python execution was aborted', {
+          cause: request.signal?.reason,
+        });
+      }
+      return judge.finish(end);
+    },
+
+    async dispose() {
+      if (disposed) return;
+      disposed = true;
+      const pending = poolPromise;
+      poolPromise = undefined;
+      if (pending)
+        await pending.then(
+          (pool) => pool.dispose(),
+          () => undefined,
+        );
+    },
+  };
+}

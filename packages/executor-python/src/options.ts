@@ -1,0 +1,83 @@
+import { limitsSchema } from '@stepcoder/core';
+import { z } from 'zod';
+
+/** Stdlib modules imported once by each worker so that forked children get them for free. */
+export const DEFAULT_PRELOAD: readonly string[] = [
+  'typing',
+  'collections',
+  'math',
+  're',
+  'itertools',
+  'functools',
+  'heapq',
+  'bisect',
+  'string',
+  'random',
+  'fractions',
+];
+
+export const pythonExecutorOptionsSchema = z
+  .object({
+    /** Interpreter to run (a name on PATH or a path); resolved once to `sys.executable`. */
+    pythonPath: z.string().min(1).default('python3'),
+    /** Warm workers; each runs one program at a time. Default: available cores. */
+    poolSize: z.number().int().positive().max(512).optional(),
+    /** Defaults for every request (`request.limits` overrides field by field). */
+    limits: limitsSchema.optional(),
+    /**
+     * Command prefix for each worker, e.g. `['bwrap', '--ro-bind', '/', '/', '--dev', '/dev',
+     * '--proc', '/proc', '--tmpfs', '/tmp', '--unshare-all', '--die-with-parent', '--']`.
+     */
+    wrapper: z.array(z.string().min(1)).optional(),
+    /** RLIMIT_FSIZE of each child, MiB: the largest file (stdout included) it may write. */
+    fileSizeMb: z.number().int().positive().default(16),
+    /** Processes/threads a child may create on top of what its user already runs (RLIMIT_NPROC). */
+    maxProcesses: z.number().int().min(0).default(8),
+    /**
+     * When the worker runs as root, children switch to this user/group before running the
+     * candidate (root ignores RLIMIT_NPROC and reads every file). `false` keeps root.
+     */
+    runAs: z
+      .union([
+        z.object({ uid: z.number().int().min(0), gid: z.number().int().min(0) }).strict(),
+        z.literal(false),
+      ])
+      .default({ uid: 65534, gid: 65534 }),
+    /** Test budget used when a request has none: run at most the first N tests. */
+    maxTestsDefault: z.number().int().positive().optional(),
+    /** Modules imported by each worker before forking (must be importable; failures are ignored). */
+    preload: z.array(z.string().regex(/^[A-Za-z_][\w.]*$/)).default([...DEFAULT_PRELOAD]),
+    /** Extra environment variables for candidates (the environment is otherwise scrubbed). */
+    env: z.record(z.string(), z.string()).default({}),
+    /** Parent folder of the per-program temp dirs. Default: the OS temp dir. */
+    tmpDir: z.string().min(1).optional(),
+    /** PYTHONHASHSEED of the workers, so set iteration order (and printed output) is reproducible. */
+    hashSeed: z.number().int().min(0).max(4294967295).default(0),
+    /** Float tolerance for stdout and return-value comparison (numpy.allclose defaults). */
+    tolerance: z
+      .object({ rtol: z.number().min(0), atol: z.number().min(0) })
+      .strict()
+      .optional(),
+    /**
+     * Coverage line counts are exact up to this many hits per line; a function whose every line
+     * reached it is no longer traced (later counts are lower bounds, the executed-line set stays
+     * exact). 0 = always exact (slower on hot loops).
+     */
+    coverageHitCap: z.number().int().min(0).default(1000),
+    /** Wall and CPU limits are multiplied by this on coverage runs (tracing slows hot loops). */
+    coverageTimeoutFactor: z.number().min(1).max(100).default(3),
+    /** How long a worker may take to start and report ready, ms. */
+    startTimeoutMs: z.number().int().positive().default(20000),
+  })
+  .strict();
+
+/** Options as written by users (defaults optional). */
+export type PythonExecutorOptions = z.input<typeof pythonExecutorOptionsSchema>;
+/** Options after validation, defaults filled in. */
+export type ResolvedPythonExecutorOptions = z.output<typeof pythonExecutorOptionsSchema>;
+
+declare module '@stepcoder/core' {
+  interface PluginOptions {
+    'executor:python': PythonExecutorOptions;
+  }
+}

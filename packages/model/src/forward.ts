@@ -1,0 +1,172 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { GPT2Config } from './config.js';
+
+/** One layer's cached keys and values, [B, H, S, headDim]. */
+export interface LayerCache {
+  k: tf.Tensor4D;
+  v: tf.Tensor4D;
+}
+
+export type ParamLookup = (name: string) => tf.Tensor;
+
+export interface ForwardInput {
+  /** int32 [B, T] */
+  ids: tf.Tensor2D;
+  /** int32 [B, T]: position of each token (left padding shifts them, as HF generation does). */
+  positions: tf.Tensor2D;
+  /** float32 [B, S] over past + current keys: 1 = attend, 0 = padding. */
+  keyMask?: tf.Tensor2D;
+  past?: LayerCache[];
+  /**
+   * Training path: embeddings are looked up with gather but differentiated with a one-hot
+   * matMul, because the gather gradient (UnsortedSegmentSum) has no wasm kernel.
+   */
+  differentiable: boolean;
+}
+
+export interface ForwardOutput {
+  /** [B, T, D] after the final LayerNorm. */
+  hidden: tf.Tensor3D;
+  present?: LayerCache[];
+}
+
+const NEG = -1e9;
+
+/**
+ * Row lookup whose gradient is oneHot(ids)ᵀ · dy: MatMul, a kernel every backend has. The ids
+ * travel as a float input (exact below 2^24) so that `save` keeps them alive for the backward pass.
+ */
+function embedDifferentiable(table: tf.Tensor, ids: tf.Tensor1D): tf.Tensor2D {
+  const rows = table.shape[0]!;
+  const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [w, idsF, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    save([idsF]);
+    return {
+      value: tf.gather(w, tf.cast(idsF, 'int32')),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const oneHot = oneHotFloat(tf.cast(saved[0]!, 'int32'), rows);
+        return [tf.matMul(oneHot as tf.Tensor2D, dy as tf.Tensor2D, true, false), tf.zerosLike(saved[0]!)];
+      },
+    };
+  });
+  return f(table, tf.cast(ids, 'float32')) as tf.Tensor2D;
+}
+
+/**
+ * One-hot as float32. tfjs-backend-wasm 4.22's OneHot kernel ignores the dtype argument and writes
+ * int32 bits into a float32 tensor, so build it as int32 and cast.
+ */
+export function oneHotFloat(ids: tf.Tensor, depth: number): tf.Tensor {
+  return tf.cast(tf.oneHot(ids as tf.Tensor1D, depth), 'float32');
+}
+
+function layerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor {
+  const mean = tf.mean(x, -1, true);
+  const centered = tf.sub(x, mean);
+  const variance = tf.mean(tf.square(centered), -1, true);
+  return tf.add(tf.mul(tf.mul(centered, tf.rsqrt(tf.add(variance, eps))), g), b);
+}
+
+/** gelu_new: GPT-2's tanh approximation. */
+function gelu(x: tf.Tensor): tf.Tensor {
+  const inner = tf.mul(tf.add(x, tf.mul(tf.mul(x, tf.square(x)), 0.044715)), Math.sqrt(2 / Math.PI));
+  return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
+}
+
+/** Conv1D of HF GPT-2: x [N, in] · W [in, out] + b. */
+function linear(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
+  return tf.add(tf.matMul(x, w as tf.Tensor2D), b) as tf.Tensor2D;
+}
+
+/** Additive attention bias [B, 1, T, S]: causal over the last T of S keys, plus key padding. */
+function attentionBias(batch: number, t: number, s: number, keyMask?: tf.Tensor2D): tf.Tensor {
+  const causal = new Float32Array(t * s);
+  const offset = s - t;
+  for (let i = 0; i < t; i++) {
+    for (let j = offset + i + 1; j < s; j++) causal[i * s + j] = NEG;
+  }
+  const c = tf.tensor4d(causal, [1, 1, t, s]);
+  if (!keyMask) return c;
+  const pad = tf.mul(tf.sub(1, tf.reshape(keyMask, [batch, 1, 1, s])), NEG);
+  return tf.add(c, pad);
+}
+
+export function gpt2Forward(
+  config: Required<GPT2Config>,
+  p: ParamLookup,
+  input: ForwardInput,
+): ForwardOutput {
+  const [batch, t] = input.ids.shape;
+  const d = config.nEmbd;
+  const h = config.nHead;
+  const hd = d / h;
+  const flatIds = tf.reshape(input.ids, [batch * t]) as tf.Tensor1D;
+  const flatPos = tf.reshape(input.positions, [batch * t]) as tf.Tensor1D;
+  const wte = p('transformer.wte.weight');
+  const wpe = p('transformer.wpe.weight');
+  const tok = input.differentiable ? embedDifferentiable(wte, flatIds) : tf.gather(wte, flatIds);
+  const pos = input.differentiable ? embedDifferentiable(wpe, flatPos) : tf.gather(wpe, flatPos);
+  let x = tf.add(tok, pos) as tf.Tensor2D; // [B*T, D]
+  const pastLen = input.past?.[0]?.k.shape[2] ?? 0;
+  const s = pastLen + t;
+  const bias = attentionBias(batch, t, s, input.keyMask);
+  const scale = 1 / Math.sqrt(hd);
+  const present: LayerCache[] = [];
+  const heads = (m: tf.Tensor) => tf.transpose(tf.reshape(m, [batch, t, h, hd]), [0, 2, 1, 3]) as tf.Tensor4D;
+  for (let l = 0; l < config.nLayer; l++) {
+    const n = (suffix: string) => p(`transformer.h.${l}.${suffix}`);
+    const a = layerNorm(x, n('ln_1.weight'), n('ln_1.bias'), config.layerNormEpsilon) as tf.Tensor2D;
+    const qkv = linear(a, n('attn.c_attn.weight'), n('attn.c_attn.bias'));
+    const [q, k, v] = tf.split(qkv, 3, 1);
+    let kh = heads(k!);
+    let vh = heads(v!);
+    const past = input.past?.[l];
+    if (past) {
+      kh = tf.concat([past.k, kh], 2);
+      vh = tf.concat([past.v, vh], 2);
+    }
+    present.push({ k: kh, v: vh });
+    const scores = tf.add(tf.mul(tf.matMul(heads(q!), kh, false, true), scale), bias);
+    const ctx = tf.matMul(tf.softmax(scores), vh); // [B, H, T, hd]
+    const merged = tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [batch * t, d]) as tf.Tensor2D;
+    x = tf.add(x, linear(merged, n('attn.c_proj.weight'), n('attn.c_proj.bias')));
+    const m = layerNorm(x, n('ln_2.weight'), n('ln_2.bias'), config.layerNormEpsilon) as tf.Tensor2D;
+    const up = gelu(linear(m, n('mlp.c_fc.weight'), n('mlp.c_fc.bias'))) as tf.Tensor2D;
+    x = tf.add(x, linear(up, n('mlp.c_proj.weight'), n('mlp.c_proj.bias')));
+  }
+  const out = layerNorm(x, p('transformer.ln_f.weight'), p('transformer.ln_f.bias'), config.layerNormEpsilon);
+  return { hidden: tf.reshape(out, [batch, t, d]) as tf.Tensor3D, present };
+}
+
+/** Tied LM head: hidden [..., D] · wteᵀ → logits [..., V]. */
+export function lmHead(p: ParamLookup, hidden: tf.Tensor): tf.Tensor {
+  const shape = hidden.shape;
+  const d = shape[shape.length - 1]!;
+  const wte = p('transformer.wte.weight') as tf.Tensor2D;
+  const flat = tf.reshape(hidden, [-1, d]) as tf.Tensor2D;
+  const logits = tf.matMul(flat, wte, false, true);
+  return tf.reshape(logits, [...shape.slice(0, -1), wte.shape[0]]);
+}
+
+/** Value head: hidden [..., D] → [...]. */
+export function valueHead(p: ParamLookup, hidden: tf.Tensor): tf.Tensor {
+  const shape = hidden.shape;
+  const d = shape[shape.length - 1]!;
+  const flat = tf.reshape(hidden, [-1, d]) as tf.Tensor2D;
+  const v = tf.add(
+    tf.matMul(flat, p('v_head.summary.weight') as tf.Tensor2D, false, true),
+    p('v_head.summary.bias'),
+  );
+  return tf.reshape(v, shape.slice(0, -1));
+}
+
+/** HF generation's positions under left padding: cumsum(mask) − 1, clamped at 0 on pads. */
+export function positionsFromMask(mask: number[][], start: number[] = []): number[][] {
+  return mask.map((row, i) => {
+    let c = start[i] ?? 0;
+    return row.map((m) => {
+      c += m;
+      return Math.max(c - 1, 0);
+    });
+  });
+}

@@ -1,0 +1,216 @@
+import type { Rng } from '@stepcoder/core';
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  clipByGlobalNorm,
+  clippedPolicyLoss,
+  clippedValueLoss,
+  tokenEntropy,
+  tokenLogprobs,
+  weightedMean,
+} from './losses.js';
+import type { TrainablePolicy } from './policy.js';
+import { collate, type Rollout } from './rollout.js';
+
+export interface PpoUpdateOptions {
+  epochs: number;
+  minibatchSize: number;
+  clipRange: number;
+  /** Value clip; `null` turns it off. */
+  clipRangeValue: number | null;
+  vfCoef: number;
+  entCoef: number;
+  maxGradNorm: number;
+  /** False for critic-free estimators: no value loss, the value head is left alone. */
+  useValueLoss: boolean;
+}
+
+export interface PpoUpdateStats {
+  policyLoss: number;
+  valueLoss: number;
+  entropyBonus: number;
+  clipFraction: number;
+  approxKl: number;
+  gradNorm: number;
+  minibatches: number;
+}
+
+/** Shuffle rollout indices per epoch (seeded) and cut them into minibatches. */
+export function minibatchOrder(count: number, size: number, epochs: number, rng: Rng): number[][] {
+  const batches: number[][] = [];
+  const indices = Array.from({ length: count }, (_, i) => i);
+  for (let e = 0; e < epochs; e++) {
+    const order = rng.shuffle(indices);
+    for (let s = 0; s < order.length; s += size) batches.push(order.slice(s, s + size));
+  }
+  return batches;
+}
+
+/** A collated minibatch: [B, T] inputs and [B, T−1] per-position targets (see `collate`). */
+export interface MinibatchTensors {
+  ids: tf.Tensor2D;
+  attention: tf.Tensor2D;
+  targets: tf.Tensor2D;
+  oldLogprobs: tf.Tensor2D;
+  oldValues: tf.Tensor2D;
+  advantages: tf.Tensor2D;
+  returns: tf.Tensor2D;
+  weights: tf.Tensor2D;
+  valid: tf.Tensor2D;
+}
+
+/**
+ * Collate rollouts into tensors. `weights` (mask × validity) drive the policy loss and entropy
+ * bonus; `valid` (1 on every generated token) drives the value loss — see README.
+ */
+export function buildMinibatch(
+  rollouts: readonly Rollout[],
+  padId: number,
+  maxLength: number,
+): MinibatchTensors {
+  const c = collate(rollouts, padId, maxLength);
+  const b = rollouts.length;
+  const w = c.length - 1;
+  const grid = () => new Float32Array(b * w);
+  const [oldLp, oldV, adv, ret, weights, valid] = [grid(), grid(), grid(), grid(), grid(), grid()];
+  const targets = new Int32Array(b * w);
+  rollouts.forEach((r, i) => {
+    const row = c.ids[i]!;
+    for (let t = 0; t < w; t++) targets[i * w + t] = row[t + 1]!;
+    c.positions[i]!.forEach((p, j) => {
+      const k = i * w + p;
+      oldLp[k] = r.oldLogprobs[j]!;
+      oldV[k] = r.values[j]!;
+      adv[k] = r.advantages[j]!;
+      ret[k] = r.returns[j] ?? 0;
+      weights[k] = r.weights[j]!;
+      valid[k] = 1;
+    });
+  });
+  return {
+    ids: tf.tensor2d(c.ids.flat(), [b, c.length], 'int32'),
+    attention: tf.tensor2d(c.attention.flat(), [b, c.length], 'float32'),
+    targets: tf.tensor2d(targets, [b, w], 'int32'),
+    oldLogprobs: tf.tensor2d(oldLp, [b, w]),
+    oldValues: tf.tensor2d(oldV, [b, w]),
+    advantages: tf.tensor2d(adv, [b, w]),
+    returns: tf.tensor2d(ret, [b, w]),
+    weights: tf.tensor2d(weights, [b, w]),
+    valid: tf.tensor2d(valid, [b, w]),
+  };
+}
+
+export interface PpoLossOutput {
+  /** L = L_pg + c_vf·L_vf − c_ent·H (differentiable). */
+  loss: tf.Scalar;
+  policyLoss: tf.Scalar;
+  valueLoss: tf.Scalar;
+  entropyBonus: tf.Scalar;
+  clipFraction: tf.Scalar;
+  approxKl: tf.Scalar;
+}
+
+type LossOptions = Pick<
+  PpoUpdateOptions,
+  'clipRange' | 'clipRangeValue' | 'vfCoef' | 'entCoef' | 'useValueLoss'
+>;
+
+/**
+ * The PPO objective of one minibatch from the model's outputs on it: logits [B, T, V] and values
+ * [B, T]; position t predicts token t+1, so both are cut to the first T−1 positions.
+ */
+export function ppoLoss(
+  outputs: { logits: tf.Tensor3D; values: tf.Tensor2D },
+  mb: MinibatchTensors,
+  options: LossOptions,
+): PpoLossOutput {
+  const { logits, values } = outputs;
+  const [b, t, v] = logits.shape;
+  const shifted = tf.slice(logits, [0, 0, 0], [b, t - 1, v]);
+  const logprobs = tokenLogprobs(shifted, mb.targets);
+  const pg = clippedPolicyLoss({
+    logprobs,
+    oldLogprobs: mb.oldLogprobs,
+    advantages: mb.advantages,
+    weights: mb.weights,
+    clipRange: options.clipRange,
+  });
+  let loss: tf.Scalar = pg.loss;
+  let valueLoss: tf.Scalar = tf.scalar(0);
+  if (options.useValueLoss) {
+    valueLoss = clippedValueLoss({
+      values: tf.slice(values, [0, 0], [b, t - 1]),
+      oldValues: mb.oldValues,
+      returns: mb.returns,
+      mask: mb.valid,
+      clipRange: options.clipRangeValue ?? undefined,
+    });
+    loss = tf.add(loss, tf.mul(valueLoss, options.vfCoef));
+  }
+  let entropyBonus: tf.Scalar = tf.scalar(0);
+  if (options.entCoef > 0) {
+    entropyBonus = weightedMean(tokenEntropy(shifted), mb.weights);
+    loss = tf.sub(loss, tf.mul(entropyBonus, options.entCoef));
+  }
+  return {
+    loss,
+    policyLoss: pg.loss,
+    valueLoss,
+    entropyBonus,
+    clipFraction: pg.clipFraction,
+    approxKl: pg.approxKl,
+  };
+}
+
+/**
+ * Several epochs of minibatch gradient steps on the rollouts:
+ *   L = L_pg + c_vf·L_vf − c_ent·H,  gradients clipped to a global norm, one Adam step per minibatch.
+ */
+export function ppoUpdate(
+  policy: TrainablePolicy,
+  optimizer: tf.Optimizer,
+  rollouts: readonly Rollout[],
+  options: PpoUpdateOptions,
+  rng: Rng,
+): PpoUpdateStats {
+  const vars = policy.trainableVariables();
+  const totals = { policyLoss: 0, valueLoss: 0, entropyBonus: 0, clipFraction: 0, approxKl: 0, gradNorm: 0 };
+  const order = minibatchOrder(rollouts.length, options.minibatchSize, options.epochs, rng);
+  for (const indices of order) {
+    const mb = buildMinibatch(
+      indices.map((i) => rollouts[i]!),
+      policy.tokenizer.padTokenId,
+      policy.config.nPositions,
+    );
+    let aux: tf.Scalar[] = [];
+    const { value, grads } = tf.variableGrads(() => {
+      const out = ppoLoss(policy.apply(mb.ids, mb.attention), mb, options);
+      aux = [out.policyLoss, out.valueLoss, out.entropyBonus, out.clipFraction, out.approxKl].map((x) =>
+        tf.keep(x),
+      );
+      return out.loss;
+    }, vars);
+    // Variables without a gradient (the value head under a critic-free estimator) get zeros, so
+    // Adam's accumulators always line up with `vars` by position — required for exact resume.
+    const raw = vars.map((v) => grads[v.name] ?? tf.zerosLike(v));
+    const clipped = clipByGlobalNorm(raw, options.maxGradNorm);
+    optimizer.applyGradients(vars.map((v, i) => ({ name: v.name, tensor: clipped.grads[i]! })));
+    const [pgL, vfL, entL, clipF, akl] = aux.map((x) => x.dataSync()[0]!);
+    totals.policyLoss += pgL!;
+    totals.valueLoss += vfL!;
+    totals.entropyBonus += entL!;
+    totals.clipFraction += clipF!;
+    totals.approxKl += akl!;
+    totals.gradNorm += clipped.norm;
+    tf.dispose([value, ...aux, ...raw, ...clipped.grads, ...Object.values(grads), ...Object.values(mb)]);
+  }
+  const n = Math.max(1, order.length);
+  return {
+    policyLoss: totals.policyLoss / n,
+    valueLoss: totals.valueLoss / n,
+    entropyBonus: totals.entropyBonus / n,
+    clipFraction: totals.clipFraction / n,
+    approxKl: totals.approxKl / n,
+    gradNorm: totals.gradNorm / n,
+    minibatches: order.length,
+  };
+}

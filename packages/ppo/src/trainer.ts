@@ -1,0 +1,630 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type {
+  AdvantageEstimator,
+  Curriculum,
+  CurriculumPrompt,
+  EventBus,
+  ExecutionResult,
+  Executor,
+  MaskStrategy,
+  Problem,
+  RewardFn,
+  Rng,
+  RngState,
+} from '@stepcoder/core';
+import { createEventBus, createRng, Rng as RngClass, StepcoderError } from '@stepcoder/core';
+import * as tf from '@tensorflow/tfjs-core';
+import { createGaeEstimator, type WeightedAdvantageInput } from './advantage-gae.js';
+import { createKlController, type KlController, type KlControllerState } from './kl-controller.js';
+import { mapLimited } from './limiter.js';
+import { learningRateAt } from './lr-schedule.js';
+import { createAdam, loadOptimizerState, saveOptimizerState, setLearningRate } from './optimizer.js';
+import { createPlainCurriculum } from './plain-curriculum.js';
+import type { PolicyGeneration, TrainablePolicy } from './policy.js';
+import { ppoUpdate } from './ppo-update.js';
+import { perTokenRewards, type Rollout, scoreSequences } from './rollout.js';
+import { readTensorFile, writeTensorFile } from './tensor-io.js';
+import {
+  parseTrainerOptions,
+  type ResolvedTrainerOptions,
+  resolvePlugin,
+  type TrainerConfig,
+} from './trainer-config.js';
+
+/** Wall-clock breakdown of one iteration, ms. With overlap, generate and execute run concurrently. */
+export interface IterationTiming {
+  generateMs: number;
+  executeMs: number;
+  updateMs: number;
+  wallMs: number;
+}
+
+export interface IterationResult {
+  /** Iterations completed, this one included. */
+  step: number;
+  /** Same values as the `metric` events of this iteration. */
+  metrics: Record<string, number>;
+  timing: IterationTiming;
+  /** Samples trained on. */
+  samples: number;
+  skipped: number;
+}
+
+interface PlannedSample {
+  problemIndex: number;
+  group: number;
+  prompt: CurriculumPrompt;
+}
+
+interface GeneratedSample extends PlannedSample {
+  generation?: PolicyGeneration;
+  error?: string;
+}
+
+interface GeneratedBatch {
+  step: number;
+  samples: GeneratedSample[];
+  generateMs: number;
+}
+
+interface ExecutedSample {
+  sample: GeneratedSample & { generation: PolicyGeneration };
+  result: ExecutionResult;
+  score: number;
+  weights: Float32Array;
+}
+
+interface Skipped {
+  skip: string;
+  problem: Problem;
+  error?: string;
+}
+
+interface TrainerState {
+  version: 1;
+  step: number;
+  rng: { problems: RngState; generation: RngState; minibatch: RngState };
+  curriculum: unknown;
+  kl: KlControllerState;
+  pending: GeneratedBatch | null;
+  weights: string[];
+}
+
+const STATE_FILE = 'trainer-state.json';
+const POLICY_FILE = 'policy.tensors';
+const REFERENCE_FILE = 'reference.tensors';
+const OPTIMIZER_FILE = 'optimizer.tensors';
+const MODEL_DIR = 'policy';
+
+const now = () => performance.now();
+
+/**
+ * The PPO loop. It talks to core plugin interfaces and the Policy contract only; concrete
+ * executors, rewards, masks and curricula come in as objects or registry names.
+ */
+export class Trainer {
+  readonly events: EventBus;
+  readonly policy: TrainablePolicy;
+  readonly options: ResolvedTrainerOptions;
+  private reference!: TrainablePolicy;
+  private ownsReference = false;
+  private executor!: Executor;
+  private reward!: RewardFn;
+  private mask: MaskStrategy | undefined;
+  private curriculum!: Curriculum;
+  private advantage!: AdvantageEstimator;
+  private readonly created: Array<{ dispose?: () => unknown }> = [];
+  private readonly problems: readonly Problem[];
+  private readonly optimizer: tf.AdamOptimizer;
+  private readonly kl: KlController;
+  private problemRng: Rng;
+  private generationRng: Rng;
+  private minibatchRng: Rng;
+  private pending: GeneratedBatch | undefined;
+  private stepIndex = 0;
+  private disposed = false;
+
+  private constructor(private readonly config: TrainerConfig) {
+    this.options = parseTrainerOptions(config);
+    this.policy = config.policy;
+    this.problems = config.problems;
+    this.events = config.events ?? createEventBus();
+    const root = createRng(this.options.seed);
+    this.problemRng = root.split('problems');
+    this.generationRng = root.split('generation');
+    this.minibatchRng = root.split('minibatch');
+    this.kl = createKlController(this.options.kl);
+    this.optimizer = createAdam({ lr: this.options.lr, ...this.options.adam });
+  }
+
+  static async create(config: TrainerConfig): Promise<Trainer> {
+    const t = new Trainer(config);
+    await t.init();
+    return t;
+  }
+
+  private async init(): Promise<void> {
+    const reg = this.config.registry;
+    const take = async <K extends 'executor' | 'reward' | 'mask' | 'curriculum' | 'advantage'>(
+      kind: K,
+      ref: Parameters<typeof resolvePlugin<K>>[1],
+    ) => {
+      const { plugin, created } = await resolvePlugin(kind, ref, reg);
+      if (created) this.created.push(plugin as { dispose?: () => unknown });
+      return plugin;
+    };
+    this.executor = await take('executor', this.config.executor);
+    this.reward = await take('reward', this.config.reward);
+    this.mask = this.config.mask === undefined ? undefined : await take('mask', this.config.mask);
+    this.curriculum =
+      this.config.curriculum === undefined
+        ? createPlainCurriculum()
+        : await take('curriculum', this.config.curriculum);
+    this.advantage =
+      this.config.advantage === undefined || this.config.advantage === 'gae'
+        ? createGaeEstimator()
+        : await take('advantage', this.config.advantage);
+    if (this.config.reference) {
+      this.reference = this.config.reference;
+    } else {
+      this.reference = await this.policy.referenceCopy();
+      this.ownsReference = true;
+    }
+  }
+
+  /** Iterations completed. */
+  get step(): number {
+    return this.stepIndex;
+  }
+
+  /** Current KL coefficient β. */
+  get klBeta(): number {
+    return this.kl.beta;
+  }
+
+  /** Run `iterations` PPO iterations, checkpointing every `checkpoint.every` steps when configured. */
+  async train(iterations: number): Promise<IterationResult[]> {
+    const results: IterationResult[] = [];
+    for (let i = 0; i < iterations; i++) {
+      results.push(await this.iterate());
+      this.events.emit('progress', { task: 'train', done: i + 1, total: iterations });
+    }
+    return results;
+  }
+
+  /**
+   * One iteration: generate (or take the batch prefetched by the previous iteration) → execute,
+   * while the next batch generates → rewards, masks, curriculum feedback → PPO update → metrics.
+   */
+  async iterate(): Promise<IterationResult> {
+    this.assertAlive();
+    const start = now();
+    const step = this.stepIndex;
+    let generateMs = 0;
+    let batch = this.pending;
+    this.pending = undefined;
+    if (!batch) {
+      batch = await this.generateBatch(await this.planBatch(step), step);
+      generateMs += batch.generateMs;
+    }
+    // Plan before executing so that curriculum feedback from this batch cannot race the next prompts.
+    const nextPlan = this.options.overlap ? await this.planBatch(step + 1) : undefined;
+    const execStart = now();
+    let executeMs = 0;
+    const execution = this.executeBatch(batch).then((r) => {
+      executeMs = now() - execStart;
+      return r;
+    });
+    const nextGeneration = nextPlan ? this.generateBatch(nextPlan, step + 1) : undefined;
+    const { executed, skipped } = await execution;
+    for (const e of executed) {
+      this.curriculum.record({
+        problemId: this.problems[e.sample.problemIndex]!.id,
+        stage: e.sample.prompt.stage,
+        passed: e.result.outcome === 'pass',
+        reward: e.score,
+        step,
+      });
+    }
+    // The next batch must finish generating before the weights change under it.
+    if (nextGeneration) {
+      this.pending = await nextGeneration;
+      generateMs += this.pending.generateMs;
+    }
+    const updateStart = now();
+    const update = await this.update(executed, step);
+    const updateMs = now() - updateStart;
+    this.stepIndex = step + 1;
+    const timing: IterationTiming = { generateMs, executeMs, updateMs, wallMs: now() - start };
+    const metrics: Record<string, number> = {
+      ...this.outcomeMetrics(executed),
+      ...update.metrics,
+      kl_beta: this.kl.beta,
+      samples: update.trained,
+      skipped,
+      generate_ms: timing.generateMs,
+      execute_ms: timing.executeMs,
+      update_ms: timing.updateMs,
+      wall_ms: timing.wallMs,
+    };
+    for (const [name, value] of Object.entries(metrics)) {
+      this.events.emit('metric', { name, value, step: this.stepIndex });
+    }
+    const every = this.options.checkpoint?.every;
+    if (this.options.checkpoint && every && this.stepIndex % every === 0) {
+      await this.checkpoint(
+        join(this.options.checkpoint.dir, `step-${String(this.stepIndex).padStart(6, '0')}`),
+      );
+    }
+    return { step: this.stepIndex, metrics, timing, samples: update.trained, skipped };
+  }
+
+  private async planBatch(step: number): Promise<PlannedSample[]> {
+    const n = this.problems.length;
+    const size = this.options.batchSize;
+    const indices =
+      size <= n
+        ? this.problemRng.sample(
+            Array.from({ length: n }, (_, i) => i),
+            size,
+          )
+        : Array.from({ length: size }, () => this.problemRng.int(n));
+    const planned: PlannedSample[] = [];
+    for (const [group, problemIndex] of indices.entries()) {
+      const problem = this.problems[problemIndex]!;
+      try {
+        const stage = await this.curriculum.stageOf(problem, step);
+        const prompt = await this.curriculum.prompt(problem, stage);
+        for (let k = 0; k < this.options.samplesPerPrompt; k++) planned.push({ problemIndex, group, prompt });
+      } catch (err) {
+        this.skip('prompt_failed', problem.id, err);
+      }
+    }
+    return planned;
+  }
+
+  private async generateBatch(planned: PlannedSample[], step: number): Promise<GeneratedBatch> {
+    const seed = this.generationRng.nextUint32();
+    const start = now();
+    const g = this.options.generation;
+    const opts = {
+      maxNewTokens: g.maxNewTokens,
+      temperature: g.temperature,
+      topK: g.topK,
+      topP: g.topP,
+      stop: g.stop,
+      useCache: g.useCache,
+      seed,
+    };
+    let samples: GeneratedSample[];
+    try {
+      const gens = planned.length
+        ? await this.policy.generate(
+            planned.map((p) => p.prompt.prompt),
+            opts,
+          )
+        : [];
+      if (gens.length !== planned.length) {
+        throw new StepcoderError(
+          'INVALID_OPTIONS',
+          `generate returned ${gens.length} completions for ${planned.length} prompts`,
+        );
+      }
+      samples = planned.map((p, i) => ({ ...p, generation: gens[i]! }));
+    } catch (batchError) {
+      // Isolate the culprit: retry each prompt alone (seeded by its position) and skip only failures.
+      samples = [];
+      for (const [i, p] of planned.entries()) {
+        try {
+          const [gen] = await this.policy.generate([p.prompt.prompt], {
+            ...opts,
+            seed: (seed + i + 1) >>> 0,
+          });
+          if (!gen) throw new StepcoderError('INVALID_OPTIONS', 'generate returned no completion');
+          samples.push({ ...p, generation: gen });
+        } catch (err) {
+          samples.push({ ...p, error: describe(err ?? batchError) });
+        }
+      }
+    }
+    return { step, samples, generateMs: now() - start };
+  }
+
+  private async executeBatch(
+    batch: GeneratedBatch,
+  ): Promise<{ executed: ExecutedSample[]; skipped: number }> {
+    const needsCoverage = this.mask?.needsCoverage ?? false;
+    const exec = this.options.execution;
+    const outcomes = await mapLimited(batch.samples, exec.concurrency, (sample) =>
+      this.processSample(sample, needsCoverage),
+    );
+    const executed: ExecutedSample[] = [];
+    let skipped = 0;
+    for (const o of outcomes) {
+      if ('skip' in o) {
+        skipped++;
+        this.skip(o.skip, o.problem.id, o.error);
+      } else executed.push(o);
+    }
+    return { executed, skipped };
+  }
+
+  /** Execute one sample, score it and mask it; any failure skips this sample only. */
+  private async processSample(
+    sample: GeneratedSample,
+    needsCoverage: boolean,
+  ): Promise<ExecutedSample | Skipped> {
+    const problem = this.problems[sample.problemIndex]!;
+    const gen = sample.generation;
+    if (!gen) return { skip: 'generation_failed', problem, error: sample.error };
+    const exec = this.options.execution;
+    const program = sample.prompt.givenPrefix + gen.text;
+    let result: ExecutionResult;
+    try {
+      result = await this.executor.run({
+        program,
+        language: problem.language,
+        tests: problem.tests,
+        limits: exec.limits,
+        testBudget: exec.testBudget,
+        coverage: needsCoverage,
+        stopOnFirstFailure: !needsCoverage,
+        preamble: problem.harness?.preamble,
+        epilogue: problem.harness?.epilogue,
+      });
+    } catch (err) {
+      return { skip: 'execution_failed', problem, error: describe(err) };
+    }
+    let score: number | null;
+    try {
+      score = this.reward.score(result);
+    } catch (err) {
+      return { skip: 'reward_failed', problem, error: describe(err) };
+    }
+    if (score === null || !Number.isFinite(score)) {
+      const reason = result.outcome === 'infra_error' ? 'infra_error' : 'no_reward';
+      return { skip: reason, problem, error: result.message };
+    }
+    try {
+      const weights = this.mask
+        ? this.mask.weights({
+            program,
+            completionStart: sample.prompt.completionStart,
+            tokenSpans: gen.tokenSpans,
+            language: problem.language,
+            outcome: result.outcome,
+            coverage: result.coverage,
+          })
+        : new Float32Array(gen.tokenIds.length).fill(1);
+      if (weights.length !== gen.tokenIds.length) {
+        throw new StepcoderError(
+          'INVALID_OPTIONS',
+          `mask '${this.mask?.name}' gave ${weights.length} weights for ${gen.tokenIds.length} tokens`,
+        );
+      }
+      return { sample: { ...sample, generation: gen }, result, score, weights };
+    } catch (err) {
+      return { skip: 'mask_failed', problem, error: describe(err) };
+    }
+  }
+
+  private async update(
+    executed: ExecutedSample[],
+    step: number,
+  ): Promise<{ metrics: Record<string, number>; trained: number }> {
+    const maxLen = this.policy.config.nPositions;
+    const usable = executed.filter((e) => {
+      const n = e.sample.generation.tokenIds.length;
+      return n > 0 && n < maxLen;
+    });
+    if (usable.length === 0) return { metrics: {}, trained: 0 };
+    const seqs = usable.map((e) => e.sample.generation);
+    const chunk = this.options.scoreChunk;
+    const old = await scoreSequences(this.policy, seqs, chunk);
+    const ref = await scoreSequences(this.reference, seqs, chunk);
+    const beta = this.kl.beta;
+    const rewards = usable.map((e, i) => perTokenRewards(e.score, old[i]!.logprobs, ref[i]!.logprobs, beta));
+    const input: WeightedAdvantageInput = {
+      rewards,
+      values: old.map((o) => o.values),
+      groups: usable.map((e) => e.sample.group),
+      scores: usable.map((e) => e.score),
+      weights: usable.map((e) => e.weights),
+    };
+    const adv = this.advantage.compute(input);
+    const rollouts: Rollout[] = usable.map((e, i) => ({
+      problemId: this.problems[e.sample.problemIndex]!.id,
+      group: e.sample.group,
+      stage: e.sample.prompt.stage,
+      promptIds: e.sample.generation.promptIds,
+      tokenIds: e.sample.generation.tokenIds,
+      score: e.score,
+      passed: e.result.outcome === 'pass',
+      weights: e.weights,
+      oldLogprobs: old[i]!.logprobs,
+      refLogprobs: ref[i]!.logprobs,
+      values: old[i]!.values,
+      entropies: old[i]!.entropies,
+      rewards: rewards[i]!,
+      advantages: adv.advantages[i]!,
+      returns: adv.returns?.[i] ?? new Float32Array(0),
+    }));
+    const lr = learningRateAt(this.options.lr, step, this.options.lrSchedule);
+    setLearningRate(this.optimizer, lr);
+    const p = this.options.ppo;
+    const stats = ppoUpdate(
+      this.policy,
+      this.optimizer,
+      rollouts,
+      {
+        epochs: p.epochs,
+        minibatchSize: p.minibatchSize,
+        clipRange: p.clipRange,
+        clipRangeValue: p.clipRangeValue,
+        vfCoef: p.vfCoef,
+        entCoef: p.entCoef,
+        maxGradNorm: p.maxGradNorm,
+        useValueLoss: adv.returns !== undefined && p.vfCoef > 0,
+      },
+      this.minibatchRng,
+    );
+    let klSum = 0;
+    let tokens = 0;
+    let weightSum = 0;
+    let entropySum = 0;
+    for (const r of rollouts) {
+      for (let t = 0; t < r.tokenIds.length; t++) {
+        klSum += r.oldLogprobs[t]! - r.refLogprobs[t]!;
+        weightSum += r.weights[t]!;
+        entropySum += r.entropies[t]!;
+      }
+      tokens += r.tokenIds.length;
+    }
+    const kl = klSum / rollouts.length;
+    this.kl.update(kl, rollouts.length);
+    return {
+      trained: rollouts.length,
+      metrics: {
+        kl,
+        policy_loss: stats.policyLoss,
+        value_loss: stats.valueLoss,
+        entropy: entropySum / tokens,
+        entropy_bonus: stats.entropyBonus,
+        masked_fraction: 1 - weightSum / tokens,
+        clip_fraction: stats.clipFraction,
+        approx_kl: stats.approxKl,
+        grad_norm: stats.gradNorm,
+        lr,
+        tokens,
+      },
+    };
+  }
+
+  private outcomeMetrics(executed: ExecutedSample[]): Record<string, number> {
+    if (executed.length === 0) return {};
+    const mean = (f: (e: ExecutedSample) => number) =>
+      executed.reduce((a, e) => a + f(e), 0) / executed.length;
+    return {
+      reward_mean: mean((e) => e.score),
+      pass_rate: mean((e) => (e.result.outcome === 'pass' ? 1 : 0)),
+      stage_mean: mean((e) => e.sample.prompt.stage),
+    };
+  }
+
+  private skip(reason: string, problemId: string, error: unknown): void {
+    const message = describe(error);
+    this.events.emit('sample:skipped', { reason, problemId, details: { error: message } });
+    this.events.emit('log', {
+      level: 'warn',
+      source: 'ppo',
+      message: `sample of problem '${problemId}' skipped (${reason})${message ? `: ${message}` : ''}`,
+    });
+  }
+
+  /**
+   * Save everything an exact resume needs: policy, reference and optimizer tensors, the RNG
+   * streams, curriculum and KL-controller state, the step and the prefetched batch.
+   */
+  async checkpoint(dir: string): Promise<void> {
+    this.assertAlive();
+    await mkdir(dir, { recursive: true });
+    const names = await saveWeights(this.policy, join(dir, POLICY_FILE));
+    await saveWeights(this.reference, join(dir, REFERENCE_FILE));
+    await saveOptimizerState(this.optimizer, join(dir, OPTIMIZER_FILE));
+    // Also a folder `loadPolicy` reads, for evaluation and for starting new runs from this one.
+    if (this.policy.save) await this.policy.save(join(dir, MODEL_DIR));
+    const state: TrainerState = {
+      version: 1,
+      step: this.stepIndex,
+      rng: {
+        problems: this.problemRng.state(),
+        generation: this.generationRng.state(),
+        minibatch: this.minibatchRng.state(),
+      },
+      curriculum: this.curriculum.state(),
+      kl: this.kl.state(),
+      pending: this.pending ?? null,
+      weights: names,
+    };
+    await writeFile(join(dir, STATE_FILE), `${JSON.stringify(state)}\n`);
+  }
+
+  /** @internal used by `resumeTrainer`. */
+  async restore(dir: string): Promise<void> {
+    let state: TrainerState;
+    try {
+      state = JSON.parse(await readFile(join(dir, STATE_FILE), 'utf8')) as TrainerState;
+    } catch (cause) {
+      throw new StepcoderError('CHECKPOINT', `no readable ${STATE_FILE} in ${dir}`, { cause });
+    }
+    if (state.version !== 1) {
+      throw new StepcoderError(
+        'CHECKPOINT',
+        `unsupported trainer checkpoint version ${state.version} in ${dir}`,
+      );
+    }
+    await loadWeightsInto(this.policy, join(dir, POLICY_FILE));
+    await loadWeightsInto(this.reference, join(dir, REFERENCE_FILE));
+    await loadOptimizerState(this.optimizer, join(dir, OPTIMIZER_FILE));
+    this.problemRng = RngClass.fromState(state.rng.problems);
+    this.generationRng = RngClass.fromState(state.rng.generation);
+    this.minibatchRng = RngClass.fromState(state.rng.minibatch);
+    this.curriculum.restore(state.curriculum);
+    this.kl.restore(state.kl);
+    this.pending = state.pending ?? undefined;
+    this.stepIndex = state.step;
+  }
+
+  /** Release the optimizer, the reference copy and every plugin the trainer created by name. */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.optimizer.dispose();
+    if (this.ownsReference) this.reference.dispose();
+    for (const p of this.created) await p.dispose?.();
+  }
+
+  private assertAlive(): void {
+    if (this.disposed) throw new StepcoderError('NOT_READY', 'this trainer has been disposed');
+  }
+}
+
+async function saveWeights(policy: TrainablePolicy, path: string): Promise<string[]> {
+  const weights = policy.getWeights();
+  try {
+    await writeTensorFile(
+      path,
+      [...weights].map(([name, tensor]) => ({ name, tensor })),
+    );
+  } finally {
+    tf.dispose([...weights.values()]);
+  }
+  return [...weights.keys()];
+}
+
+async function loadWeightsInto(policy: TrainablePolicy, path: string): Promise<void> {
+  const entries = await readTensorFile(path);
+  const map = new Map(entries.map((e) => [e.name, e.tensor]));
+  await policy.setWeights(map);
+  tf.dispose(entries.map((e) => e.tensor));
+}
+
+function describe(err: unknown): string {
+  if (err === undefined || err === null) return '';
+  return err instanceof Error ? err.message : String(err);
+}
+
+export function createTrainer(config: TrainerConfig): Promise<Trainer> {
+  return Trainer.create(config);
+}
+
+/**
+ * Continue training from `trainer.checkpoint(dir)`. `config` must be the one the run started with
+ * (same problems, plugins, seed); its policy receives the saved weights.
+ */
+export async function resumeTrainer(dir: string, config: TrainerConfig): Promise<Trainer> {
+  const trainer = await Trainer.create(config);
+  await trainer.restore(dir);
+  return trainer;
+}

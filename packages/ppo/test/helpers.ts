@@ -1,0 +1,131 @@
+import type {
+  Curriculum,
+  ExecutionRequest,
+  ExecutionResult,
+  Executor,
+  MaskStrategy,
+  Problem,
+  RewardFn,
+} from '@stepcoder/core';
+import {
+  createByteTokenizer,
+  createPolicy,
+  type GPT2Config,
+  initBackend,
+  type Policy,
+} from '@stepcoder/model';
+
+/** Smaller than GPT2_TINY so that a PPO iteration takes well under a second on the cpu backend. */
+export const MICRO: GPT2Config = { vocabSize: 258, nPositions: 64, nEmbd: 32, nLayer: 1, nHead: 2 };
+
+let backendReady: Promise<unknown> | undefined;
+
+export async function microPolicy(seed = 1): Promise<Policy> {
+  backendReady ??= initBackend({ prefer: 'cpu', log: false });
+  await backendReady;
+  return createPolicy({ config: MICRO, tokenizer: createByteTokenizer(), seed });
+}
+
+export function problems(count: number): Problem[] {
+  return Array.from({ length: count }, (_, i) => ({
+    id: `p${i}`,
+    prompt: `# task ${i}: print a word\n`,
+    language: 'python' as const,
+    canonicalSolutions: [`print("w${i}")\n`],
+    tests: { kind: 'stdio' as const, cases: [{ input: '', output: `w${i}` }] },
+    difficulty: i % 2 === 0 ? 'introductory' : 'interview',
+  }));
+}
+
+function result(outcome: ExecutionResult['outcome'], program: string, coverage: boolean): ExecutionResult {
+  const lines = program.split('\n').map((_, i) => i + 1);
+  return {
+    outcome,
+    tests: [{ index: 0, outcome, durationMs: 0 }],
+    passed: outcome === 'pass' ? 1 : 0,
+    total: 1,
+    durationMs: 0,
+    stdout: '',
+    stderr: '',
+    truncated: false,
+    ...(coverage ? { coverage: { lines: lines.slice(0, 1), executableLines: lines } } : {}),
+  };
+}
+
+/**
+ * A deterministic executor for trainer tests (the trainer, not the executor, is under test): a
+ * program "passes" when the generated part contains a lowercase ASCII letter. Problems listed in
+ * `failOn` make it reject, as a crashed worker would.
+ */
+export function letterExecutor(options: { failOn?: string[]; delayMs?: number } = {}): Executor {
+  return {
+    specificationVersion: 'v1',
+    name: 'letter',
+    languages: ['python'],
+    async run(request: ExecutionRequest): Promise<ExecutionResult> {
+      if (options.delayMs) await new Promise((r) => setTimeout(r, options.delayMs));
+      const expected = request.tests.kind === 'stdio' ? request.tests.cases[0]?.output : undefined;
+      if (options.failOn?.some((id) => `w${id.slice(1)}` === expected))
+        throw new Error(`worker died on ${expected}`);
+      const outcome = /[a-z]/.test(request.program) ? 'pass' : 'wrong_answer';
+      return result(outcome, request.program, request.coverage ?? false);
+    },
+    async dispose() {},
+  };
+}
+
+/** StepCoder's table, reduced: pass 1, anything else −0.3, infra errors are not rewards. */
+export const simpleReward: RewardFn = {
+  specificationVersion: 'v1',
+  name: 'simple',
+  score: (r) => (r.outcome === 'infra_error' ? null : r.outcome === 'pass' ? 1 : -0.3),
+};
+
+/** Keeps the first `keep` tokens; throws on its `throwOnCall`-th call (1-based). Needs coverage like FGO. */
+export function prefixMask(keep: number, throwOnCall?: number): MaskStrategy {
+  let calls = 0;
+  return {
+    specificationVersion: 'v1',
+    name: 'prefix',
+    needsCoverage: true,
+    weights(input) {
+      calls++;
+      if (calls === throwOnCall) throw new Error('mask failed');
+      if (!input.coverage) throw new Error('coverage was not collected');
+      return Float32Array.from(input.tokenSpans, (_, i) => (i < keep ? 1 : 0));
+    },
+  };
+}
+
+/**
+ * Two stages that advance after `advanceAfter` recorded rollouts: stage 0 gives the first line of
+ * the canonical solution, stage 1 nothing. Stateful, so resume must restore it.
+ */
+export function countingCurriculum(advanceAfter: number): Curriculum & { recorded(): number } {
+  let recorded = 0;
+  return {
+    specificationVersion: 'v1',
+    name: 'counting',
+    recorded: () => recorded,
+    stageOf: () => (recorded >= advanceAfter ? 1 : 0),
+    prompt(problem, stage) {
+      const solution = problem.canonicalSolutions[0]!;
+      const givenPrefix = stage === 0 ? solution.slice(0, 6) : '';
+      return {
+        prompt: `${problem.prompt}${givenPrefix}`,
+        givenPrefix,
+        target: solution.slice(givenPrefix.length),
+        completionStart: givenPrefix.length,
+        stage,
+        stageCount: 2,
+      };
+    },
+    record() {
+      recorded++;
+    },
+    state: () => ({ recorded }),
+    restore(state) {
+      recorded = (state as { recorded: number }).recorded;
+    },
+  };
+}

@@ -109,7 +109,13 @@ function errorText(err: unknown): { name: string; message: string } {
 function utf8Cut(text: string, maxBytes: number): { text: string; cut: boolean } {
   const buf = Buffer.from(text, 'utf8');
   if (buf.length <= maxBytes) return { text, cut: false };
-  return { text: buf.subarray(0, maxBytes).toString('utf8').replace(/\uFFFD$/, ''), cut: true };
+  return {
+    text: buf
+      .subarray(0, maxBytes)
+      .toString('utf8')
+      .replace(/\uFFFD$/, ''),
+    cut: true,
+  };
 }
 
 /**
@@ -229,7 +235,7 @@ export function createJsExecutor(options: JsExecutorOptions = {}): JsExecutor {
   }
 
   async function runTests(plan: RunPlan): Promise<ExecutionResult> {
-    const { request, tests, indices, limits, slot, started } = plan;
+    const { request, indices, limits, slot, started } = plan;
     const elapsed = () => performance.now() - started;
 
     // Compile once per isolate: V8 is the judge of syntax. With coverage, the instrumented text
@@ -244,7 +250,10 @@ export function createJsExecutor(options: JsExecutorOptions = {}): JsExecutor {
     }
     if (covered) {
       try {
-        slot.scripts.set('program', slot.pooled.isolate.compileScriptSync(covered.code, { filename: 'program.js' }));
+        slot.scripts.set(
+          'program',
+          slot.pooled.isolate.compileScriptSync(covered.code, { filename: 'program.js' }),
+        );
         programCode = covered.code;
       } catch {
         covered = undefined;
@@ -257,7 +266,11 @@ export function createJsExecutor(options: JsExecutorOptions = {}): JsExecutor {
       try {
         script(slot, key, code, file);
       } catch (err) {
-        return infraErrorResult(`${key} does not compile: ${errorText(err).message}`, indices.length, elapsed());
+        return infraErrorResult(
+          `${key} does not compile: ${errorText(err).message}`,
+          indices.length,
+          elapsed(),
+        );
       }
     }
 
@@ -293,7 +306,10 @@ export function createJsExecutor(options: JsExecutorOptions = {}): JsExecutor {
         for (const [key, code, file] of hidden) script(slot, key, code, file);
       }
       if (result.outcome === 'infra_error') {
-        return { ...infraErrorResult(result.message ?? 'infra_error', indices.length, elapsed()), tests: results };
+        return {
+          ...infraErrorResult(result.message ?? 'infra_error', indices.length, elapsed()),
+          tests: results,
+        };
       }
       if (stopEarly && result.outcome !== 'pass') break;
     }
@@ -328,9 +344,14 @@ export function createJsExecutor(options: JsExecutorOptions = {}): JsExecutor {
   /** Tests whose own output hit `maxOutputBytes` (kept out of TestResult, which has no such field). */
   const truncatedTests = new WeakSet<TestResult>();
 
-  async function guarded<T>(slot: Slot, deadline: number, fn: (timeoutMs: number) => Promise<T>): Promise<Hop<T>> {
+  async function guarded<T>(
+    slot: Slot,
+    deadline: number,
+    fn: (timeoutMs: number) => Promise<T>,
+  ): Promise<Hop<T>> {
     const remaining = Math.floor(deadline - performance.now());
-    if (remaining <= 0) return { ok: false, error: new Error('Script execution timed out.'), watchdog: false };
+    if (remaining <= 0)
+      return { ok: false, error: new Error('Script execution timed out.'), watchdog: false };
     let watchdog = false;
     const pooled = slot.pooled;
     const timer = setTimeout(() => {
@@ -346,7 +367,11 @@ export function createJsExecutor(options: JsExecutorOptions = {}): JsExecutor {
     }
   }
 
-  function hopFailure(slot: Slot, hop: { error: unknown; watchdog: boolean }, budgetMessage: string): Failure {
+  function hopFailure(
+    slot: Slot,
+    hop: { error: unknown; watchdog: boolean },
+    budgetMessage: string,
+  ): Failure {
     if (hop.watchdog) {
       return {
         outcome: 'timeout',
@@ -451,7 +476,8 @@ export function createJsExecutor(options: JsExecutorOptions = {}): JsExecutor {
         const hop = await runScript('preamble');
         if (!hop.ok) {
           const f = hopFailure(slot, hop, budgetMessage);
-          if (f.outcome === 'runtime_error') return fail({ outcome: 'infra_error', message: `preamble: ${f.message}` });
+          if (f.outcome === 'runtime_error')
+            return fail({ outcome: 'infra_error', message: `preamble: ${f.message}` });
           return fail(f);
         }
       }
@@ -508,7 +534,10 @@ export function createJsExecutor(options: JsExecutorOptions = {}): JsExecutor {
               script(slot, `case:${code}`, code, 'test.js');
             } catch (err) {
               compiled = false;
-              caseFailure = { outcome: 'infra_error', message: `test case ${index} does not compile: ${errorText(err).message}` };
+              caseFailure = {
+                outcome: 'infra_error',
+                message: `test case ${index} does not compile: ${errorText(err).message}`,
+              };
             }
             if (compiled) {
               const hop = await guarded(slot, deadline, (timeout) =>
@@ -535,7 +564,8 @@ export function createJsExecutor(options: JsExecutorOptions = {}): JsExecutor {
       if (hopError) return fail(hopError, facts);
       return finish(verdict(tests, index, facts, candidateError, caseFailure, budgetMessage), facts);
     } catch (err) {
-      if (slot.pooled.dead) return fail({ outcome: 'memory_limit', message: `exceeded memoryMb: ${errorText(err).message}` });
+      if (slot.pooled.dead)
+        return fail({ outcome: 'memory_limit', message: `exceeded memoryMb: ${errorText(err).message}` });
       return fail({ outcome: 'infra_error', message: `harness failed: ${errorText(err).message}` });
     } finally {
       if (!isolate.isDisposed) {
@@ -571,7 +601,11 @@ export function createJsExecutor(options: JsExecutorOptions = {}): JsExecutor {
     if (tests.kind === 'stdio') {
       if (!facts.exitCalled) {
         if (facts.stdioError) {
-          return { ...base, outcome: 'runtime_error', message: `${facts.stdioErrorName}: ${facts.stdioError}` };
+          return {
+            ...base,
+            outcome: 'runtime_error',
+            message: `${facts.stdioErrorName}: ${facts.stdioError}`,
+          };
         }
         if (facts.exitCode !== 0) {
           return { ...base, outcome: 'runtime_error', message: `process.exitCode was ${facts.exitCode}` };
@@ -591,10 +625,18 @@ export function createJsExecutor(options: JsExecutorOptions = {}): JsExecutor {
         return { ...base, outcome: 'runtime_error', message: `${facts.stdioErrorName}: ${facts.stdioError}` };
       }
       if (facts.asyncState === 'pending') {
-        return { ...base, outcome: 'timeout', message: `${budgetMessage}: the returned promise never settled` };
+        return {
+          ...base,
+          outcome: 'timeout',
+          message: `${budgetMessage}: the returned promise never settled`,
+        };
       }
       if (facts.valueError) {
-        return { ...base, outcome: 'runtime_error', message: `the return value cannot be copied: ${facts.valueError}` };
+        return {
+          ...base,
+          outcome: 'runtime_error',
+          message: `the return value cannot be copied: ${facts.valueError}`,
+        };
       }
       const actual = facts.value === null ? undefined : decodeValue(facts.value);
       if (matchesCallOutput(actual, expected)) return { ...base, outcome: 'pass' };
@@ -665,4 +707,3 @@ function safeCount(request: ExecutionRequest): number {
     return 0;
   }
 }
-

@@ -67,7 +67,12 @@ export function resolveLimits(
  * so the candidate gets fresh objects it may mutate freely. Throws naming the test on values that
  * JSON cannot carry (BigInt, cycles, functions).
  */
-export function encodeCall(fnName: string, className: string | undefined, args: unknown[], index: number): string {
+export function encodeCall(
+  fnName: string,
+  className: string | undefined,
+  args: unknown[],
+  index: number,
+): string {
   let text: string | undefined;
   try {
     text = JSON.stringify({ fnName, className, args });

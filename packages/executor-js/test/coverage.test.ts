@@ -56,7 +56,8 @@ const CASES: Record<string, { program: string; tests: CallTests }> = {
     tests: { kind: 'call', fnName: 'sign', inputs: [[5], [7]], outputs: [1, 1] },
   },
   'loop never entered': {
-    program: 'function total(xs) {\n  let s = 0;\n  for (const x of xs) {\n    s += x;\n  }\n  while (s < 0) s++;\n  return s;\n}\n',
+    program:
+      'function total(xs) {\n  let s = 0;\n  for (const x of xs) {\n    s += x;\n  }\n  while (s < 0) s++;\n  return s;\n}\n',
     tests: { kind: 'call', fnName: 'total', inputs: [[[]]], outputs: [0] },
   },
   'early return': {
@@ -68,7 +69,8 @@ const CASES: Record<string, { program: string; tests: CallTests }> = {
     tests: { kind: 'call', fnName: 'f', inputs: [[5], [1]], outputs: [0, 2] },
   },
   'multi-line statement': {
-    program: 'function f(a) {\n  const r = a\n    .map((x) => x + 1)\n    .filter((x) =>\n      x > 2);\n  return r.length > 0\n    ? r\n    : null;\n}\n',
+    program:
+      'function f(a) {\n  const r = a\n    .map((x) => x + 1)\n    .filter((x) =>\n      x > 2);\n  return r.length > 0\n    ? r\n    : null;\n}\n',
     tests: { kind: 'call', fnName: 'f', inputs: [[[1, 2, 3]]], outputs: [[3, 4]] },
   },
   'several statements on one line': {
@@ -130,8 +132,15 @@ describe('coverage matches istanbul under plain Node', () => {
 
   it('stdin/stdout programs are covered across tests', async () => {
     const r = await executor.run({
-      program: 'const n = Number(readline());\nif (n > 0) {\n  console.log("pos");\n} else {\n  console.log("neg");\n}\n',
-      tests: { kind: 'stdio', cases: [{ input: '1', output: 'pos' }, { input: '-1', output: 'neg' }] },
+      program:
+        'const n = Number(readline());\nif (n > 0) {\n  console.log("pos");\n} else {\n  console.log("neg");\n}\n',
+      tests: {
+        kind: 'stdio',
+        cases: [
+          { input: '1', output: 'pos' },
+          { input: '-1', output: 'neg' },
+        ],
+      },
       coverage: true,
     });
     expect(r.outcome).toBe('pass');
@@ -139,7 +148,8 @@ describe('coverage matches istanbul under plain Node', () => {
   });
 
   it('TypeScript coverage is reported in the TypeScript source coordinates', async () => {
-    const program = 'function f(x: number, ys: Array<string>): number {\n  const n: number = ys.length;\n  return x + n;\n}\n';
+    const program =
+      'function f(x: number, ys: Array<string>): number {\n  const n: number = ys.length;\n  return x + n;\n}\n';
     const r = await executor.run({
       program,
       language: 'typescript',

@@ -40,7 +40,13 @@ print(a + b);`,
   };
   for (const [name, program] of Object.entries(shapes)) {
     it(`reads stdin through ${name}`, async () => {
-      const r = await run(stdio(program, [['1 2\n', '3'], ['40 2', '42\n'], ['1 1', '3']]));
+      const r = await run(
+        stdio(program, [
+          ['1 2\n', '3'],
+          ['40 2', '42\n'],
+          ['1 1', '3'],
+        ]),
+      );
       expect(r.tests.map((t) => t.outcome)).toEqual(['pass', 'pass', 'wrong_answer']);
       expect(r.outcome).toBe('wrong_answer');
       expect(r.passed).toBe(2);
@@ -59,15 +65,23 @@ console.error('to stderr');`;
   });
 
   it('compares output with the APPS rules (whitespace, numeric tolerance)', async () => {
-    const r = await run(stdio('console.log("1.0000001  2\\r\\n")', [['', '1 2'], ['', '1.1 2']]));
+    const r = await run(
+      stdio('console.log("1.0000001  2\\r\\n")', [
+        ['', '1 2'],
+        ['', '1.1 2'],
+      ]),
+    );
     expect(r.tests.map((t) => t.outcome)).toEqual(['pass', 'wrong_answer']);
     expect(r.tests[1]!.expected).toBe('1.1 2');
   });
 
   it('runs virtual timers and accepts process.exit(0) after the answer', async () => {
     const r = await run(
-      stdio(`setTimeout(() => { console.log('late'); process.exit(0); console.log('never'); }, 100);
-setTimeout(() => console.log('early'), 10);`, [['', 'early\nlate']]),
+      stdio(
+        `setTimeout(() => { console.log('late'); process.exit(0); console.log('never'); }, 100);
+setTimeout(() => console.log('early'), 10);`,
+        [['', 'early\nlate']],
+      ),
     );
     expect(r.outcome).toBe('pass');
     expect(r.tests[0]!.stdout).toBe('early\nlate\n');
@@ -93,7 +107,16 @@ describe('call-based tests', () => {
   it('calls a function with JSON arguments and compares in the parent', async () => {
     const r = await run({
       program: 'function add(a, b) { return a + b; }',
-      tests: { kind: 'call', fnName: 'add', inputs: [[1, 2], [0.1, 0.2], [1, 1]], outputs: [3, 0.3, [2]] },
+      tests: {
+        kind: 'call',
+        fnName: 'add',
+        inputs: [
+          [1, 2],
+          [0.1, 0.2],
+          [1, 1],
+        ],
+        outputs: [3, 0.3, [2]],
+      },
     });
     expect(r.tests.map((t) => t.outcome)).toEqual(['pass', 'pass', 'pass']);
   });
@@ -109,8 +132,15 @@ describe('call-based tests', () => {
 
   it('supports classes (LeetCode style), module.exports, ES exports and special numbers', async () => {
     const cls = await run({
-      program: 'class Solution { twoSum(nums, target) { const m = new Map(); for (let i = 0; i < nums.length; i++) { if (m.has(target - nums[i])) return [m.get(target - nums[i]), i]; m.set(nums[i], i); } } }',
-      tests: { kind: 'call', className: 'Solution', fnName: 'twoSum', inputs: [[[2, 7, 11, 15], 9]], outputs: [[0, 1]] },
+      program:
+        'class Solution { twoSum(nums, target) { const m = new Map(); for (let i = 0; i < nums.length; i++) { if (m.has(target - nums[i])) return [m.get(target - nums[i]), i]; m.set(nums[i], i); } } }',
+      tests: {
+        kind: 'call',
+        className: 'Solution',
+        fnName: 'twoSum',
+        inputs: [[[2, 7, 11, 15], 9]],
+        outputs: [[0, 1]],
+      },
     });
     expect(cls.outcome).toBe('pass');
     const cjs = await run({
@@ -141,7 +171,8 @@ describe('call-based tests', () => {
   it('accepts TypeScript candidates', async () => {
     const r = await run({
       language: 'typescript',
-      program: 'interface P { x: number }\nfunction norm(p: P): number {\n  return Math.abs(p.x as number);\n}\n',
+      program:
+        'interface P { x: number }\nfunction norm(p: P): number {\n  return Math.abs(p.x as number);\n}\n',
       tests: { kind: 'call', fnName: 'norm', inputs: [[{ x: -3 }]], outputs: [3] },
     });
     expect(r.outcome).toBe('pass');
@@ -172,7 +203,13 @@ describe('assertion tests', () => {
         ],
       },
     });
-    expect(r.tests.map((t) => t.outcome)).toEqual(['pass', 'wrong_answer', 'wrong_answer', 'pass', 'runtime_error']);
+    expect(r.tests.map((t) => t.outcome)).toEqual([
+      'pass',
+      'wrong_answer',
+      'wrong_answer',
+      'pass',
+      'runtime_error',
+    ]);
     expect(r.tests[1]!.message).toContain('strictly equal');
     expect(r.tests[2]!.message).toContain('two plus two');
   });
@@ -209,7 +246,12 @@ describe('HumanEval-style fixtures', () => {
 
 describe('budgets and early stop', () => {
   const program = 'const id = (x) => (x === 2 ? -1 : x);';
-  const tests = { kind: 'call' as const, fnName: 'id', inputs: [[0], [1], [2], [3], [4]], outputs: [0, 1, 2, 3, 4] };
+  const tests = {
+    kind: 'call' as const,
+    fnName: 'id',
+    inputs: [[0], [1], [2], [3], [4]],
+    outputs: [0, 1, 2, 3, 4],
+  };
 
   it('caps tests with first N or a seeded sample', async () => {
     const first = await run({ program, tests, testBudget: { first: 2 } });
@@ -243,12 +285,16 @@ describe('registry and options', () => {
   });
 
   it('exposes only the granted env and files', async () => {
-    const ex = createJsExecutor({ poolSize: 1, allow: { env: { MODE: 'test' }, files: { '/data.txt': 'hello' } } });
+    const ex = createJsExecutor({
+      poolSize: 1,
+      allow: { env: { MODE: 'test' }, files: { '/data.txt': 'hello' } },
+    });
     try {
       const r = await ex.run(
-        stdio("console.log(process.env.MODE, require('fs').readFileSync('/data.txt', 'utf8'), process.env.HOME)", [
-          ['', 'test hello undefined'],
-        ]),
+        stdio(
+          "console.log(process.env.MODE, require('fs').readFileSync('/data.txt', 'utf8'), process.env.HOME)",
+          [['', 'test hello undefined']],
+        ),
       );
       expect(r.outcome).toBe('pass');
     } finally {

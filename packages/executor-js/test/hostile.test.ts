@@ -7,7 +7,15 @@ import { createJsExecutor } from '../src/index.js';
 const executor = createJsExecutor({ poolSize: 1, limits: { timeoutMs: 300, memoryMb: 64 } });
 afterAll(() => executor.dispose());
 
-const ADD: CallTests = { kind: 'call', fnName: 'add', inputs: [[1, 2], [2, 2]], outputs: [3, 4] };
+const ADD: CallTests = {
+  kind: 'call',
+  fnName: 'add',
+  inputs: [
+    [1, 2],
+    [2, 2],
+  ],
+  outputs: [3, 4],
+};
 
 async function thenHealthy(result: Promise<ExecutionResult>): Promise<ExecutionResult> {
   const r = await result;
@@ -28,13 +36,18 @@ describe('hostile candidates', () => {
 
   it('infinite loop at top level and in microtasks → timeout', async () => {
     expect((await call('for (;;) {}')).outcome).toBe('timeout');
-    expect((await call('(async () => { for (;;) await null; })(); function add() {}')).outcome).toBe('timeout');
+    expect((await call('(async () => { for (;;) await null; })(); function add() {}')).outcome).toBe(
+      'timeout',
+    );
   });
 
   it('a program over totalTimeoutMs stops with timeout', async () => {
-    const r = await call('function add(a, b) { const t = Date.now(); while (Date.now() - t < 200) {} return a + b; }', {
-      limits: { timeoutMs: 1000, totalTimeoutMs: 300 },
-    });
+    const r = await call(
+      'function add(a, b) { const t = Date.now(); while (Date.now() - t < 200) {} return a + b; }',
+      {
+        limits: { timeoutMs: 1000, totalTimeoutMs: 300 },
+      },
+    );
     expect(r.outcome).toBe('timeout');
     expect(r.message).toContain('totalTimeoutMs');
   });
@@ -55,7 +68,9 @@ describe('hostile candidates', () => {
   });
 
   it('string doubling hits the engine limit as a runtime error', async () => {
-    const r = await call('function add() { let s = "x"; for (;;) s += s; }', { limits: { timeoutMs: 10000 } });
+    const r = await call('function add() { let s = "x"; for (;;) s += s; }', {
+      limits: { timeoutMs: 10000 },
+    });
     expect(['runtime_error', 'memory_limit']).toContain(r.outcome);
   });
 
@@ -177,7 +192,10 @@ console.log(out.join(' '));`;
     const r = await thenHealthy(
       executor.run({
         program: 'const JSON = { stringify: () => "same" }; function add(a, b) { return 0; }',
-        tests: { kind: 'assert', cases: ['if (JSON.stringify(add(1, 2)) !== JSON.stringify(3)) throw new Error("no")'] },
+        tests: {
+          kind: 'assert',
+          cases: ['if (JSON.stringify(add(1, 2)) !== JSON.stringify(3)) throw new Error("no")'],
+        },
       }),
     );
     expect(r.outcome).toBe('runtime_error');
@@ -217,7 +235,10 @@ console.log(out.join(' '));`;
     const cyclic: unknown[] = [];
     cyclic.push(cyclic);
     const c = await thenHealthy(
-      executor.run({ program: 'function add() {}', tests: { kind: 'call', fnName: 'add', inputs: [cyclic], outputs: [1] } }),
+      executor.run({
+        program: 'function add() {}',
+        tests: { kind: 'call', fnName: 'add', inputs: [cyclic], outputs: [1] },
+      }),
     );
     expect(c.outcome).toBe('infra_error');
     expect(c.message).toContain('tests.inputs[0] cannot be encoded as JSON');
@@ -229,7 +250,9 @@ console.log(out.join(' '));`;
     const r = await call('function add() { return new Promise(() => {}); }');
     expect(r.outcome).toBe('timeout');
     expect(r.message).toContain('never settled');
-    const interval = await call('async function add() { await new Promise((r) => setInterval(() => {}, 1)); }');
+    const interval = await call(
+      'async function add() { await new Promise((r) => setInterval(() => {}, 1)); }',
+    );
     expect(interval.outcome).toBe('timeout');
   });
 

@@ -28,7 +28,10 @@ describe('isolate lifecycle', () => {
     expect(executor.stats().busyIsolates).toBe(0);
     await executor.dispose();
     expect(liveIsolateCount()).toBe(before);
-    const late = await executor.run({ program: 'function f() {}', tests: { kind: 'call', fnName: 'f', inputs: [], outputs: [] } });
+    const late = await executor.run({
+      program: 'function f() {}',
+      tests: { kind: 'call', fnName: 'f', inputs: [], outputs: [] },
+    });
     expect(late.outcome).toBe('infra_error');
   });
 

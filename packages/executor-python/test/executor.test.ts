@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import {
   createRegistry,
@@ -10,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createPythonExecutor, ensurePython, selectTests } from '../src/index.js';
 
 const executor = createPythonExecutor({ poolSize: 2 });
+const niceness = () => execFileSync('sh', ['-c', 'nice'], { encoding: 'utf8' }).trim();
 afterAll(() => executor.dispose());
 
 describe('test forms', () => {
@@ -250,6 +252,20 @@ describe('infrastructure', () => {
       ValidationError,
     );
     expect(createRegistry().list('executor')).toEqual([]);
+  });
+
+  it('starts workers through a wrapper command prefix', async () => {
+    // `nice -n 1 python …`: a real prefix, standing in for bwrap/nsjail (not installed here).
+    const wrapped = createPythonExecutor({ poolSize: 1, wrapper: ['nice', '-n', '1'] });
+    try {
+      const r = await wrapped.run({
+        program: 'import os\nprint(os.nice(0))\n',
+        tests: { kind: 'stdio', cases: [{ input: '', output: String(Number(niceness()) + 1) }] },
+      });
+      expect(r.outcome, r.message).toBe('pass');
+    } finally {
+      await wrapped.dispose();
+    }
   });
 
   it('invalid options name the option path', () => {

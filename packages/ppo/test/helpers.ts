@@ -15,13 +15,13 @@ import {
   type Policy,
 } from '@stepcoder/model';
 
-/** Smaller than GPT2_TINY so that a PPO iteration takes well under a second on the cpu backend. */
+/** Smaller than GPT2_TINY so that a PPO iteration is quick on the wasm backend (single-threaded: deterministic). */
 export const MICRO: GPT2Config = { vocabSize: 258, nPositions: 64, nEmbd: 32, nLayer: 1, nHead: 2 };
 
 let backendReady: Promise<unknown> | undefined;
 
 export async function microPolicy(seed = 1): Promise<Policy> {
-  backendReady ??= initBackend({ prefer: 'cpu', log: false });
+  backendReady ??= initBackend({ prefer: 'wasm', log: false });
   await backendReady;
   return createPolicy({ config: MICRO, tokenizer: createByteTokenizer(), seed });
 }

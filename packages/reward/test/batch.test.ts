@@ -87,6 +87,7 @@ describe('scoreBatch with a real subprocess executor', () => {
   it('validates its options', async () => {
     await expect(runBatch(executor, [request('1')], { concurrency: 0 })).rejects.toThrow(/concurrency/);
     await expect(runBatch(executor, [request('1')], { concurrency: 1.5 })).rejects.toThrow(/concurrency/);
+    await expect(runBatch(executor, [], { onResult: 5 as never })).rejects.toThrow(/onResult/);
   });
 
   it('stops starting programs on abort and rejects once running ones settle', async () => {

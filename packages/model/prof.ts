@@ -9,5 +9,5 @@ const run = () => { const { value, grads } = tf.variableGrads(loss, p.trainableV
 run();
 const info = await tf.profile(run);
 const agg = new Map<string, { ms: number; n: number; shapes: string }>();
-for (const k of info.kernels) { const key = k.name; const a = agg.get(key) ?? { ms: 0, n: 0, shapes: '' }; a.ms += k.kernelTimeMs as number; a.n++; if (!a.shapes) a.shapes = JSON.stringify(k.inputShapes); agg.set(key, a); }
+for (const k of info.kernels) { const key = k.name === "BatchMatMul" ? k.name + JSON.stringify(k.inputShapes) : k.name; const a = agg.get(key) ?? { ms: 0, n: 0, shapes: '' }; a.ms += k.kernelTimeMs as number; a.n++; if (!a.shapes) a.shapes = JSON.stringify(k.inputShapes); agg.set(key, a); }
 console.log([...agg].sort((a, b) => b[1].ms - a[1].ms).slice(0, 15).map(([k, v]) => `${k} ${v.ms.toFixed(0)}ms x${v.n} ${v.shapes}`).join('\n'));

@@ -1,7 +1,8 @@
 import cliProgress from 'cli-progress';
 
 export interface Progress {
-  update(done: number, payload?: Record<string, string | number>): void;
+  /** `total` changes the bar's total (work whose size is only known once it starts). */
+  update(done: number, payload?: Record<string, string | number>, total?: number): void;
   stop(): void;
 }
 
@@ -28,7 +29,8 @@ export function createProgress(
     );
     bar.start(total, 0, { info: '' });
     return {
-      update(done, payload) {
+      update(done, payload, newTotal) {
+        if (newTotal !== undefined && newTotal !== bar.getTotal()) bar.setTotal(newTotal);
         bar.update(done, { info: payload ? formatPayload(payload) : '' });
       },
       stop() {
@@ -36,11 +38,12 @@ export function createProgress(
       },
     };
   }
-  const every = options.logEvery ?? Math.max(1, Math.ceil(total / 10));
   const started = Date.now();
   let last = -1;
   return {
-    update(done, payload) {
+    update(done, payload, newTotal) {
+      if (newTotal !== undefined) total = newTotal;
+      const every = options.logEvery ?? Math.max(1, Math.ceil(total / 10));
       if (done !== total && done - last < every) return;
       last = done;
       const elapsed = (Date.now() - started) / 1000;

@@ -40,10 +40,13 @@ async function freshIsolatePerTest(program: string, tests: CallTests): Promise<b
     try {
       const context = await isolate.createContext();
       await context.eval(program, { timeout: 4000 });
-      const json = await context.eval(`JSON.stringify(${tests.fnName}(...${JSON.stringify(tests.inputs[i])}))`, {
-        timeout: 4000,
-        copy: true,
-      });
+      const json = await context.eval(
+        `JSON.stringify(${tests.fnName}(...${JSON.stringify(tests.inputs[i])}))`,
+        {
+          timeout: 4000,
+          copy: true,
+        },
+      );
       ok &&= matchesCallOutput(JSON.parse(json as string), tests.outputs[i]);
     } finally {
       isolate.dispose();
@@ -83,12 +86,28 @@ async function main() {
 
   const R = 20;
   let failures = 0;
-  const execSeconds = await timeIt(() =>
-    pool(rounds(R), concurrency, async (p) => {
-      const r = await executor.run({ program: p.program, tests: p.call });
-      if (r.outcome !== 'pass') failures++;
-    }),
-  );
+  const through = (ex: typeof executor, coverage: boolean, n: number) =>
+    timeIt(() =>
+      pool(rounds(n), concurrency, async (p) => {
+        const r = await ex.run({ program: p.program, tests: p.call, coverage });
+        if (r.outcome !== 'pass' || (coverage && !r.coverage)) failures++;
+      }),
+    );
+  // Off and on alternate in slices so that load from other processes hits both alike.
+  let execSeconds = 0;
+  let covSeconds = 0;
+  for (let k = 0; k < 4; k++) {
+    execSeconds += await through(executor, false, R / 4);
+    covSeconds += await through(executor, true, R / 4);
+  }
+  const perTest = createJsExecutor({ poolSize: concurrency, shareCallContext: false });
+  await through(perTest, false, 1);
+  const perTestSeconds = await through(perTest, false, R / 2);
+  await perTest.dispose();
+  const hosted = createJsExecutor({ poolSize: concurrency, isolation: 'process' });
+  await through(hosted, false, 1);
+  const hostedSeconds = await through(hosted, false, R / 2);
+  await hosted.dispose();
   const freshSeconds = await timeIt(() =>
     pool(rounds(5), concurrency, async (p) => {
       if (!(await freshIsolatePerTest(p.program, p.call))) failures++;
@@ -99,21 +118,27 @@ async function main() {
       if (!(await childProcessPerProgram(p.program, p.call))) failures++;
     }),
   );
-  const covSeconds = await timeIt(() =>
-    pool(rounds(R), concurrency, async (p) => {
-      const r = await executor.run({ program: p.program, tests: p.call, coverage: true });
-      if (r.outcome !== 'pass' || !r.coverage) failures++;
-    }),
-  );
   const execRate = (R * testsPerRound) / execSeconds;
   const freshRate = (5 * testsPerRound) / freshSeconds;
   const childRate = (2 * testsPerRound) / childSeconds;
   const covRate = (R * testsPerRound) / covSeconds;
+  const perTestRate = ((R / 2) * testsPerRound) / perTestSeconds;
+  const hostedRate = ((R / 2) * testsPerRound) / hostedSeconds;
 
-  console.log(`## executor-js throughput (${PROBLEMS.length} HumanEval-style JS problems, ${testsPerRound} call tests per round, concurrency ${concurrency})\n`);
+  console.log(
+    `## executor-js throughput (${PROBLEMS.length} HumanEval-style JS problems, ${testsPerRound} call tests per round, concurrency ${concurrency})\n`,
+  );
   console.log('| runner | test executions/s | executor-js speed-up |');
   console.log('|---|---:|---:|');
-  console.log(`| executor-js (pooled isolates, fresh context per test) | ${fmt(execRate)} | 1.00x |`);
+  console.log(
+    `| executor-js (pooled isolates, one context per program: default) | ${fmt(execRate)} | 1.00x |`,
+  );
+  console.log(
+    `| executor-js, shareCallContext: false (fresh context per test) | ${fmt(perTestRate)} | ${fmt(execRate / perTestRate, 2)}x |`,
+  );
+  console.log(
+    `| executor-js, isolation: 'process' (host processes) | ${fmt(hostedRate)} | ${fmt(execRate / hostedRate, 2)}x |`,
+  );
   console.log(`| fresh isolate per test | ${fmt(freshRate)} | ${fmt(execRate / freshRate, 2)}x |`);
   console.log(`| node:child_process per program | ${fmt(childRate)} | ${fmt(execRate / childRate, 2)}x |`);
 

@@ -30,6 +30,7 @@ import {
   type ResolvedJsExecutorOptions,
 } from './options.js';
 import { IsolatePool, liveIsolateCount, type PooledIsolate } from './pool.js';
+import { ProcessHosts } from './process-hosts.js';
 import { checkRequest, decodeValue, encodeCall, resolveLimits, selectTests } from './request.js';
 import { type PreparedSource, prepareSource } from './transpile.js';
 
@@ -120,7 +121,7 @@ function utf8Cut(text: string, maxBytes: number): { text: string; cut: boolean }
 
 /**
  * Create the JavaScript/TypeScript executor: candidates run in isolated-vm isolates with a heap
- * limit, CPU-time limits enforced by isolated-vm from outside the candidate, capped output and no
+ * limit, time limits enforced by isolated-vm from outside the candidate, capped output and no
  * host access. Isolates are pooled and reused across programs; every test gets a fresh context.
  */
 export function createJsExecutor(options: JsExecutorOptions = {}): JsExecutor {
@@ -132,6 +133,10 @@ export function createJsExecutor(options: JsExecutorOptions = {}): JsExecutor {
     maxRunsPerIsolate: resolved.maxRunsPerIsolate,
     maxHeapFraction: resolved.maxHeapFraction,
   });
+  const hosts =
+    resolved.isolation === 'process'
+      ? new ProcessHosts(resolved.poolSize, { ...options, isolation: undefined, poolSize: undefined })
+      : undefined;
   const instrumentCache = new LruCache<string, InstrumentedProgram | Error>(resolved.coverageCacheSize);
   let disposed = false;
 
@@ -150,6 +155,11 @@ export function createJsExecutor(options: JsExecutorOptions = {}): JsExecutor {
   }
 
   async function run(request: ExecutionRequest): Promise<ExecutionResult> {
+    if (hosts) {
+      if (disposed) return infraErrorResult("executor 'js' was disposed", safeCount(request));
+      const limits = resolveLimits(resolved.limits, resolved.memoryMb, request.limits);
+      return hosts.run(request, limits.totalTimeoutMs + 30_000);
+    }
     const started = performance.now();
     const elapsed = () => performance.now() - started;
     let total = 0;
@@ -221,6 +231,8 @@ export function createJsExecutor(options: JsExecutorOptions = {}): JsExecutor {
     limits: ExecutionLimits;
     prepared: PreparedSource;
     coverageProgram: InstrumentedProgram | undefined;
+    /** The compiled program is the instrumented one (set once compiled). */
+    covered?: boolean;
     slot: Slot;
     started: number;
   }
@@ -274,44 +286,92 @@ export function createJsExecutor(options: JsExecutorOptions = {}): JsExecutor {
       }
     }
 
+    plan.covered = covered !== undefined;
     const accumulator = covered ? new CoverageAccumulator(covered.initial) : undefined;
     const stopEarly = request.stopOnFirstFailure === true && !request.coverage;
     const programDeadline = started + limits.totalTimeoutMs;
     const results: TestResult[] = [];
-    for (const index of indices) {
-      if (request.signal?.aborted) return infraErrorResult('aborted', indices.length, elapsed());
-      const testStart = performance.now();
-      if (testStart >= programDeadline) {
-        results.push({
-          index,
-          outcome: 'timeout',
-          durationMs: 0,
-          message: `exceeded totalTimeoutMs (${limits.totalTimeoutMs} ms)`,
-        });
-        break;
+    const shareSessions = plan.tests.kind === 'call' && resolved.shareCallContext;
+    let shared: Session | undefined;
+    const renew = () => {
+      shared = undefined;
+      slot.pooled = pool.replace(slot.pooled);
+      slot.scripts.clear();
+      script(slot, 'program', programCode, 'program.js');
+      for (const [key, code, file] of hidden) script(slot, key, code, file);
+    };
+    try {
+      for (const index of indices) {
+        if (request.signal?.aborted) return infraErrorResult('aborted', indices.length, elapsed());
+        const testStart = performance.now();
+        if (testStart >= programDeadline) {
+          results.push({
+            index,
+            outcome: 'timeout',
+            durationMs: 0,
+            message: `exceeded totalTimeoutMs (${limits.totalTimeoutMs} ms)`,
+          });
+          break;
+        }
+        const deadline = Math.min(testStart + limits.timeoutMs, programDeadline);
+        const budgetMessage =
+          deadline === programDeadline && testStart + limits.timeoutMs > programDeadline
+            ? `exceeded totalTimeoutMs (${limits.totalTimeoutMs} ms)`
+            : `exceeded timeoutMs (${limits.timeoutMs} ms)`;
+        let session = shared;
+        if (session && !(await resetSession(slot, session, deadline))) {
+          closeSession(slot, session);
+          session = undefined;
+          shared = undefined;
+          if (slot.pooled.dead) renew();
+        }
+        if (!session) {
+          try {
+            session = await openSession(plan, index, deadline, budgetMessage);
+          } catch (err) {
+            const f: Failure = slot.pooled.dead
+              ? { outcome: 'memory_limit', message: `exceeded memoryMb: ${errorText(err).message}` }
+              : { outcome: 'infra_error', message: `harness failed: ${errorText(err).message}` };
+            session = undefined;
+            results.push({
+              index,
+              outcome: f.outcome,
+              durationMs: performance.now() - testStart,
+              message: f.message,
+            });
+            if (f.outcome === 'infra_error')
+              return { ...infraErrorResult(f.message, indices.length, elapsed()), tests: results };
+            if (slot.pooled.dead) renew();
+            if (stopEarly) break;
+            continue;
+          }
+        }
+        const { result, counters } = await runOne(plan, session, index, deadline, budgetMessage);
+        // A session survives a test only when the test ended normally: after a timeout or an exit
+        // the program's state is half-updated, so the next test starts from scratch.
+        const reusable =
+          shareSessions &&
+          !slot.pooled.dead &&
+          (result.outcome === 'pass' || result.outcome === 'wrong_answer');
+        if (reusable) shared = session;
+        else {
+          closeSession(slot, session);
+          shared = undefined;
+        }
+        result.durationMs = performance.now() - testStart;
+        results.push(result);
+        if (counters && accumulator) accumulator.add(counters);
+        if (slot.pooled.dead) renew();
+        if (result.outcome === 'infra_error') {
+          return {
+            ...infraErrorResult(result.message ?? 'infra_error', indices.length, elapsed()),
+            tests: results,
+          };
+        }
+        if (stopEarly && result.outcome !== 'pass') break;
       }
-      const deadline = Math.min(testStart + limits.timeoutMs, programDeadline);
-      const budgetMessage =
-        deadline === programDeadline && testStart + limits.timeoutMs > programDeadline
-          ? `exceeded totalTimeoutMs (${limits.totalTimeoutMs} ms)`
-          : `exceeded timeoutMs (${limits.timeoutMs} ms)`;
-      const { result, counters } = await runOne(plan, programCode, index, deadline, budgetMessage);
-      result.durationMs = performance.now() - testStart;
-      results.push(result);
-      if (counters && accumulator) accumulator.add(counters);
-      if (slot.pooled.dead) {
-        slot.pooled = pool.replace(slot.pooled);
-        slot.scripts.clear();
-        script(slot, 'program', programCode, 'program.js');
-        for (const [key, code, file] of hidden) script(slot, key, code, file);
-      }
-      if (result.outcome === 'infra_error') {
-        return {
-          ...infraErrorResult(result.message ?? 'infra_error', indices.length, elapsed()),
-          tests: results,
-        };
-      }
-      if (stopEarly && result.outcome !== 'pass') break;
+    } finally {
+      if (shared) closeSession(slot, shared);
     }
 
     const passed = results.filter((t) => t.outcome === 'pass').length;
@@ -389,25 +449,102 @@ export function createJsExecutor(options: JsExecutorOptions = {}): JsExecutor {
     return { outcome: 'runtime_error', message: `${name}: ${message}` };
   }
 
+  /**
+   * A context with the harness installed and the program (with preamble and epilogue) run in it.
+   * Call-based tests of one program share a session (APPS's harness also imports the program
+   * once and calls it per test); stdio tests need their own stdin and top-level run, and
+   * assertion cases may redeclare top-level names, so those get a fresh session per test.
+   */
+  interface Session {
+    context: ivm.Context;
+    ctl: Ctl;
+    /** The program threw at top level (each test run in this session fails with it). */
+    programError?: Failure;
+    /** Set-up could not finish (timeout, memory, preamble failure): the test fails with it. */
+    fatal?: Failure;
+  }
+
+  async function openSession(
+    plan: RunPlan,
+    index: number,
+    deadline: number,
+    budgetMessage: string,
+  ): Promise<Session> {
+    const { slot, tests, limits } = plan;
+    const context = slot.pooled.isolate.createContextSync();
+    const ctl = slot.pooled.harness.runSync(context, { reference: true, timeout: HARNESS_TIMEOUT_MS }) as Ctl;
+    const session: Session = { context, ctl };
+    ctl.applySync(
+      undefined,
+      [
+        'init',
+        JSON.stringify({
+          stdin: tests.kind === 'stdio' ? tests.cases[index]!.input : '',
+          maxOutputBytes: limits.maxOutputBytes,
+          env: resolved.allow.env,
+          files: resolved.allow.files,
+          integrity: tests.kind === 'assert',
+        }),
+      ],
+      { timeout: HARNESS_TIMEOUT_MS },
+    );
+    const runScript = (key: string) =>
+      guarded(slot, deadline, (timeout) => slot.scripts.get(key)!.run(context, { timeout }));
+    if (slot.scripts.has('preamble')) {
+      const hop = await runScript('preamble');
+      if (!hop.ok) {
+        const f = hopFailure(slot, hop, budgetMessage);
+        session.fatal =
+          f.outcome === 'runtime_error' ? { outcome: 'infra_error', message: `preamble: ${f.message}` } : f;
+        return session;
+      }
+    }
+    for (const key of ['program', 'epilogue']) {
+      if (!slot.scripts.has(key)) continue;
+      const hop = await runScript(key);
+      if (hop.ok) continue;
+      const f = hopFailure(slot, hop, budgetMessage);
+      if (f.outcome === 'runtime_error') session.programError = f;
+      else session.fatal = f;
+      break;
+    }
+    return session;
+  }
+
+  /**
+   * Clear a shared session's per-test state (output, errors, timers, coverage counters). False when
+   * that failed (a candidate's getter on its coverage object, a dead isolate): start afresh then.
+   */
+  async function resetSession(slot: Slot, session: Session, deadline: number): Promise<boolean> {
+    const c = session.ctl;
+    const hop = await guarded(slot, Math.max(deadline, performance.now() + 500), (timeout) =>
+      c.apply(undefined, ['reset', COVERAGE_VARIABLE + '\u0000' + COVERAGE_PATH], { timeout }),
+    );
+    return hop.ok;
+  }
+
+  function closeSession(slot: Slot, session: Session): void {
+    if (slot.pooled.dead) return;
+    session.ctl.release();
+    session.context.release();
+  }
+
   async function runOne(
     plan: RunPlan,
-    programCode: string,
+    session: Session,
     index: number,
     deadline: number,
     budgetMessage: string,
   ): Promise<{ result: TestResult; counters?: CoverageCounters }> {
-    const { slot, tests, limits } = plan;
-    const isolate = slot.pooled.isolate;
-    const context = isolate.createContextSync();
-    let ctl: Ctl | undefined;
+    const { slot, tests } = plan;
+    const c = session.ctl;
+    const context = session.context;
     const collectArgs = JSON.stringify({
       value: tests.kind === 'call',
       integrity: tests.kind === 'assert',
-      coverageVar: plan.coverageProgram && programCode === plan.coverageProgram.code ? COVERAGE_VARIABLE : '',
+      coverageVar: plan.covered ? COVERAGE_VARIABLE : '',
       coveragePath: COVERAGE_PATH,
     });
-    const fail = (f: Failure, collected?: Collected): { result: TestResult; counters?: CoverageCounters } =>
-      finish({ index, outcome: f.outcome, durationMs: 0, message: f.message }, collected);
     const finish = (
       result: TestResult,
       collected: Collected | undefined,
@@ -420,158 +557,89 @@ export function createJsExecutor(options: JsExecutorOptions = {}): JsExecutor {
       const counters = collected?.coverage ? (JSON.parse(collected.coverage) as CoverageCounters) : undefined;
       return counters ? { result, counters } : { result };
     };
+    const fail = (f: Failure, collected?: Collected) =>
+      finish({ index, outcome: f.outcome, durationMs: 0, message: f.message }, collected);
+    const collect = async (): Promise<Hop<Collected>> => {
+      // Collecting runs candidate getters (toJSON, the coverage object): a short budget of its own.
+      const hop = await guarded(slot, Math.max(deadline, performance.now() + 500), (timeout) =>
+        c.apply(undefined, ['collect', collectArgs], { timeout }),
+      );
+      return hop.ok ? { ok: true, value: JSON.parse(hop.value as string) as Collected } : hop;
+    };
+    const pump = async (pending: number): Promise<HopFailure | undefined> => {
+      let left = pending;
+      for (let fired = 0; left > 0; fired++) {
+        if (fired >= MAX_TIMER_FIRES)
+          return { ok: false, error: new Error('Script execution timed out.'), watchdog: false };
+        const hop = await guarded(slot, deadline, (timeout) => c.apply(undefined, ['tick'], { timeout }));
+        if (!hop.ok) return hop;
+        left = hop.value as number;
+      }
+      return undefined;
+    };
+    /** Run one candidate-facing op, then its timers; a failure of the hop itself is returned. */
+    const act = async (op: string, arg?: string): Promise<Failure | undefined> => {
+      const hop = await guarded(slot, deadline, (timeout) => c.apply(undefined, [op, arg], { timeout }));
+      if (!hop.ok) return hopFailure(slot, hop, budgetMessage);
+      const stuck = await pump(hop.value as number);
+      return stuck ? hopFailure(slot, stuck, budgetMessage) : undefined;
+    };
 
     try {
-      ctl = slot.pooled.harness.runSync(context, { reference: true, timeout: HARNESS_TIMEOUT_MS }) as Ctl;
-      const stdin = tests.kind === 'stdio' ? tests.cases[index]!.input : '';
-      ctl.applySync(
-        undefined,
-        [
-          'init',
-          JSON.stringify({
-            stdin,
-            maxOutputBytes: limits.maxOutputBytes,
-            env: resolved.allow.env,
-            files: resolved.allow.files,
-            integrity: tests.kind === 'assert',
-          }),
-        ],
-        { timeout: HARNESS_TIMEOUT_MS },
-      );
-      const c = ctl;
-      const collect = async (): Promise<Hop<Collected>> => {
-        // Collecting runs candidate getters (toJSON, coverage object): it gets its own short budget.
-        const hop = await guarded(slot, Math.max(deadline, performance.now() + 500), (timeout) =>
-          c.apply(undefined, ['collect', collectArgs], { timeout }),
-        );
-        return hop.ok ? { ok: true, value: JSON.parse(hop.value as string) as Collected } : hop;
-      };
-      const runScript = (key: string) =>
-        guarded(slot, deadline, (timeout) => slot.scripts.get(key)!.run(context, { timeout }));
-      const pump = async (pending: number): Promise<HopFailure | undefined> => {
-        let left = pending;
-        for (let fired = 0; left > 0; fired++) {
-          if (fired >= MAX_TIMER_FIRES) {
-            return { ok: false, error: new Error('Script execution timed out.'), watchdog: false };
-          }
-          const hop = await guarded(slot, deadline, (timeout) => c.apply(undefined, ['tick'], { timeout }));
-          if (!hop.ok) return hop;
-          left = hop.value as number;
-        }
-        return undefined;
-      };
-
-      let candidateError: Failure | undefined;
+      if (session.fatal) return fail(session.fatal);
       let hopError: Failure | undefined;
-      const step = async (h: Promise<Hop<unknown>>): Promise<boolean> => {
-        const hop = await h;
-        if (hop.ok) return true;
-        const f = hopFailure(slot, hop, budgetMessage);
-        if (f.outcome === 'runtime_error') candidateError = f;
-        else hopError = f;
-        return false;
-      };
-
-      if (slot.scripts.has('preamble')) {
-        const hop = await runScript('preamble');
-        if (!hop.ok) {
-          const f = hopFailure(slot, hop, budgetMessage);
-          if (f.outcome === 'runtime_error')
-            return fail({ outcome: 'infra_error', message: `preamble: ${f.message}` });
-          return fail(f);
-        }
-      }
-      let ok = await step(runScript('program'));
-      if (ok && slot.scripts.has('epilogue')) ok = await step(runScript('epilogue'));
-      if (hopError) return fail(hopError);
-
       let caseFailure: Failure | undefined;
-      if (ok) {
-        if (tests.kind === 'stdio') {
-          const hop = await guarded(slot, deadline, (timeout) => c.apply(undefined, ['stdio'], { timeout }));
-          if (!hop.ok) hopError = hopFailure(slot, hop, budgetMessage);
-          else {
-            const stuck = await pump(hop.value as number);
-            if (stuck) hopError = hopFailure(slot, stuck, budgetMessage);
-          }
-        } else if (tests.kind === 'call') {
-          const hop = await guarded(slot, deadline, (timeout) =>
-            c.apply(undefined, ['call', plan.calls[index]!], { timeout }),
-          );
-          if (!hop.ok) hopError = hopFailure(slot, hop, budgetMessage);
-          else {
-            const stuck = await pump(hop.value as number);
-            if (stuck) hopError = hopFailure(slot, stuck, budgetMessage);
-          }
-        } else {
+      if (!session.programError) {
+        if (tests.kind === 'stdio') hopError = await act('stdio');
+        else if (tests.kind === 'call') hopError = await act('call', plan.calls[index]!);
+        else {
           const entry = tests.entryPoint;
-          let present = true;
           if (entry) {
             const hop = await guarded(slot, deadline, (timeout) =>
               c.apply(undefined, ['defined', entry], { timeout }),
             );
             if (!hop.ok) hopError = hopFailure(slot, hop, budgetMessage);
             else if (hop.value !== true) {
-              present = false;
               caseFailure = { outcome: 'runtime_error', message: `entry point '${entry}' is not defined` };
             }
           }
-          if (!hopError && present && tests.setup) {
-            script(slot, `setup:${tests.setup}`, tests.setup, 'setup.js');
+          const steps: Array<[string, string, string]> = [];
+          if (tests.setup) steps.push([`setup:${tests.setup}`, tests.setup, 'setup.js']);
+          steps.push([`case:${tests.cases[index]!}`, tests.cases[index]!, 'test.js']);
+          for (const [key, code, file] of steps) {
+            if (hopError || caseFailure) break;
+            try {
+              script(slot, key, code, file);
+            } catch (err) {
+              caseFailure = {
+                outcome: 'infra_error',
+                message: `${file} of test ${index} does not compile: ${errorText(err).message}`,
+              };
+              break;
+            }
             const hop = await guarded(slot, deadline, (timeout) =>
-              slot.scripts.get(`setup:${tests.setup}`)!.run(context, { timeout }),
+              slot.scripts.get(key)!.run(context, { timeout }),
             );
             if (!hop.ok) {
               const f = hopFailure(slot, hop, budgetMessage);
-              if (f.outcome === 'runtime_error') caseFailure = { ...f, message: `setup: ${f.message}` };
-              else hopError = f;
+              if (f.outcome !== 'runtime_error') hopError = f;
+              else caseFailure = file === 'setup.js' ? { ...f, message: `setup: ${f.message}` } : f;
             }
           }
-          if (!hopError && !caseFailure) {
-            const code = tests.cases[index]!;
-            let compiled = true;
-            try {
-              script(slot, `case:${code}`, code, 'test.js');
-            } catch (err) {
-              compiled = false;
-              caseFailure = {
-                outcome: 'infra_error',
-                message: `test case ${index} does not compile: ${errorText(err).message}`,
-              };
-            }
-            if (compiled) {
-              const hop = await guarded(slot, deadline, (timeout) =>
-                slot.scripts.get(`case:${code}`)!.run(context, { timeout }),
-              );
-              if (!hop.ok) {
-                const f = hopFailure(slot, hop, budgetMessage);
-                if (f.outcome === 'runtime_error') caseFailure = f;
-                else hopError = f;
-              }
-              if (!hopError) {
-                const stuck = await pump(1);
-                if (stuck) hopError = hopFailure(slot, stuck, budgetMessage);
-              }
-            }
-          }
+          if (!hopError) hopError = await act('tick');
         }
       }
-
-      if (slot.pooled.dead) return fail(hopError ?? { outcome: 'memory_limit', message: 'isolate died' });
+      if (slot.pooled.dead) return fail(hopError ?? { outcome: 'memory_limit', message: 'the isolate died' });
       const collected = await collect();
       if (!collected.ok) return fail(hopError ?? hopFailure(slot, collected, budgetMessage));
       const facts = collected.value;
       if (hopError) return fail(hopError, facts);
-      return finish(verdict(tests, index, facts, candidateError, caseFailure, budgetMessage), facts);
+      return finish(verdict(tests, index, facts, session.programError, caseFailure, budgetMessage), facts);
     } catch (err) {
-      if (slot.pooled.dead)
+      if (slot.pooled.dead) {
         return fail({ outcome: 'memory_limit', message: `exceeded memoryMb: ${errorText(err).message}` });
-      return fail({ outcome: 'infra_error', message: `harness failed: ${errorText(err).message}` });
-    } finally {
-      if (!isolate.isDisposed) {
-        ctl?.release();
-        context.release();
       }
+      return fail({ outcome: 'infra_error', message: `harness failed: ${errorText(err).message}` });
     }
   }
 
@@ -673,6 +741,7 @@ export function createJsExecutor(options: JsExecutorOptions = {}): JsExecutor {
     async dispose() {
       disposed = true;
       pool.dispose();
+      hosts?.dispose();
     },
     stats() {
       return {

@@ -853,6 +853,27 @@ function collect(arg) {
   return stringify(out);
 }
 
+// Start a new test in a shared context: forget the previous test's output, errors and timers,
+// and zero the coverage counters so that each collect reports one test's hits.
+function reset(arg) {
+  stdout = ''; stderr = ''; stdoutBytes = 0; stderrBytes = 0; truncated = false;
+  consoleAssertFailures = 0; firstConsoleAssert = ''; assertFailures = 0;
+  asyncState = 'none'; asyncValue = undefined; asyncError = '';
+  callError = ''; callErrorName = ''; stdioError = ''; stdioErrorName = '';
+  timers = [];
+  const parts = apply(strSplit, arg, ['\u0000']);
+  try {
+    const all = G[parts[0]];
+    const fc = all && all[parts[1]];
+    if (fc) {
+      const zero = (o) => { const ks = objKeys(o); for (let i = 0; i < ks.length; i++) { const v = o[ks[i]]; if (isArray(v)) { for (let j = 0; j < v.length; j++) v[j] = 0; } else o[ks[i]] = 0; } };
+      zero(fc.s); zero(fc.f); zero(fc.b);
+      if (fc.bT) zero(fc.bT);
+    }
+  } catch (e) {}
+  return 0;
+}
+
 function init(arg) {
   const c = parse(arg);
   cfg.stdin = c.stdin;
@@ -860,6 +881,20 @@ function init(arg) {
   cfg.env = c.env;
   cfg.files = freeze(c.files);
   if (c.integrity) snapshot();
+}
+
+// Math.random is a fixed-seed xorshift128+ in every context: same program, same draws, same verdict.
+{
+  let s0 = 0x9e3779b9 | 0, s1 = 0x243f6a88 | 0, s2 = 0xb7e15162 | 0, s3 = 0x2545f491 | 0;
+  defineProperty(Math, 'random', {
+    value: function random() {
+      const t = s0 ^ (s0 << 11);
+      s0 = s1; s1 = s2; s2 = s3;
+      s3 = (s3 ^ (s3 >>> 19) ^ t ^ (t >>> 8)) | 0;
+      return ((s3 >>> 0) * 2 ** 21 + ((s2 >>> 11) & 0x1fffff)) / 2 ** 53;
+    },
+    writable: true, enumerable: false, configurable: true,
+  });
 }
 
 defineGlobal('console', fakeConsole, false);
@@ -887,6 +922,7 @@ return function ctl(op, arg) {
     case 'tick': return tick();
     case 'defined': return lookup(arg) !== undefined;
     case 'collect': return collect(arg);
+    case 'reset': return reset(arg);
   }
   throw new ErrorCtor('unknown harness op ' + op);
 };

@@ -178,12 +178,28 @@ describe('call-based tests', () => {
     expect(r.outcome).toBe('pass');
   });
 
-  it('gives each test a fresh context', async () => {
-    const r = await run({
+  it('shares one context across call tests by default, or gives each test its own', async () => {
+    const request: ExecutionRequest = {
       program: 'let calls = 0; function count() { return ++calls; }',
-      tests: { kind: 'call', fnName: 'count', inputs: [[], [], []], outputs: [1, 1, 1] },
+      tests: { kind: 'call', fnName: 'count', inputs: [[], [], []], outputs: [1, 2, 3] },
+    };
+    expect((await run(request)).outcome).toBe('pass');
+    const isolated = createJsExecutor({ poolSize: 1, shareCallContext: false });
+    try {
+      const r = await isolated.run(request);
+      expect(r.tests.map((t) => t.actual ?? 1)).toEqual([1, 1, 1]);
+    } finally {
+      await isolated.dispose();
+    }
+  });
+
+  it('starts a fresh context after a test that timed out', async () => {
+    const r = await run({
+      program: 'let state = 0; function f(x) { state++; if (x === 1) for (;;) {} return state; }',
+      tests: { kind: 'call', fnName: 'f', inputs: [[0], [1], [0]], outputs: [1, 0, 1] },
+      limits: { timeoutMs: 200 },
     });
-    expect(r.outcome).toBe('pass');
+    expect(r.tests.map((t) => t.outcome)).toEqual(['pass', 'timeout', 'pass']);
   });
 });
 
@@ -300,5 +316,20 @@ describe('registry and options', () => {
     } finally {
       await ex.dispose();
     }
+  });
+});
+
+describe('reproducibility', () => {
+  it('Math.random draws the same sequence in every run', async () => {
+    const request: ExecutionRequest = {
+      program: 'console.log([1, 2, 3].map(() => Math.random()).join(" "));',
+      tests: { kind: 'stdio', cases: [{ input: '', output: '' }] },
+    };
+    const a = await run(request);
+    const b = await run(request);
+    expect(a.tests[0]!.stdout).toBe(b.tests[0]!.stdout);
+    const values = a.tests[0]!.stdout!.trim().split(' ').map(Number);
+    expect(new Set(values).size).toBe(3);
+    expect(values.every((v) => v >= 0 && v < 1)).toBe(true);
   });
 });

@@ -5,13 +5,14 @@ import { join } from 'node:path';
 import type { Coverage } from '@stepcoder/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPythonExecutor, ensurePython } from '../src/index.js';
+import { PYTHON } from './python-path.js';
 
-const executor = createPythonExecutor({ poolSize: 2 });
+const executor = createPythonExecutor({ pythonPath: PYTHON, poolSize: 2 });
 let python: string;
 let scratch: string;
 
 beforeAll(async () => {
-  python = (await ensurePython('python3')).executable;
+  python = (await ensurePython(PYTHON)).executable;
   scratch = mkdtempSync(join(tmpdir(), 'stepcoder-trace-'));
 });
 afterAll(async () => {

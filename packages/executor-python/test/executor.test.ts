@@ -9,8 +9,9 @@ import {
 } from '@stepcoder/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPythonExecutor, ensurePython, selectTests } from '../src/index.js';
+import { PYTHON } from './python-path.js';
 
-const executor = createPythonExecutor({ poolSize: 2 });
+const executor = createPythonExecutor({ pythonPath: PYTHON, poolSize: 2 });
 const niceness = () => execFileSync('sh', ['-c', 'nice'], { encoding: 'utf8' }).trim();
 afterAll(() => executor.dispose());
 
@@ -64,6 +65,14 @@ describe('test forms', () => {
       tests: { kind: 'call', fnName: 'g', inputs: [[2], [Number.NaN]], outputs: [[4], Number.NaN] },
     });
     expect(wrapped.outcome).toBe('pass');
+  });
+
+  it('call: big integers and unicode strings round-trip', async () => {
+    const r = await executor.run({
+      program: 'def f(n, s):\n    return [len(str(10 ** n)), s[::-1]]\n',
+      tests: { kind: 'call', fnName: 'f', inputs: [[5000, 'héllo 🌍']], outputs: [[5001, '🌍 olléh']] },
+    });
+    expect(r.outcome, r.message).toBe('pass');
   });
 
   it('call: LeetCode-style className().fnName(*args)', async () => {
@@ -182,7 +191,7 @@ describe('budgets, stopping and determinism', () => {
   });
 
   it('maxTestsDefault caps requests without a budget', async () => {
-    const capped = createPythonExecutor({ poolSize: 1, maxTestsDefault: 3 });
+    const capped = createPythonExecutor({ pythonPath: PYTHON, poolSize: 1, maxTestsDefault: 3 });
     try {
       const r = await capped.run(many);
       expect(r.total).toBe(3);
@@ -231,7 +240,7 @@ describe('infrastructure', () => {
 
   it('is registered as executor "python"; creation validates options and checks python', async () => {
     expect(registry.list('executor')).toContain('python');
-    const created = await registry.create('executor', 'python', { poolSize: 1 });
+    const created = await registry.create('executor', 'python', { pythonPath: PYTHON, poolSize: 1 });
     try {
       expect(created.name).toBe('python');
       expect(created.specificationVersion).toBe('v1');
@@ -256,7 +265,7 @@ describe('infrastructure', () => {
 
   it('starts workers through a wrapper command prefix', async () => {
     // `nice -n 1 python …`: a real prefix, standing in for bwrap/nsjail (not installed here).
-    const wrapped = createPythonExecutor({ poolSize: 1, wrapper: ['nice', '-n', '1'] });
+    const wrapped = createPythonExecutor({ pythonPath: PYTHON, poolSize: 1, wrapper: ['nice', '-n', '1'] });
     try {
       const r = await wrapped.run({
         program: 'import os\nprint(os.nice(0))\n',
@@ -275,7 +284,7 @@ describe('infrastructure', () => {
   });
 
   it('a worker killed mid-run is an infra_error; the pool replaces it', async () => {
-    const own = createPythonExecutor({ poolSize: 1 });
+    const own = createPythonExecutor({ pythonPath: PYTHON, poolSize: 1 });
     try {
       await own.warm();
       const pool = await own.pool();
@@ -312,7 +321,7 @@ describe('infrastructure', () => {
   });
 
   it('dispose is idempotent and stops every worker', async () => {
-    const own = createPythonExecutor({ poolSize: 2 });
+    const own = createPythonExecutor({ pythonPath: PYTHON, poolSize: 2 });
     await own.warm();
     const pids = (await own.pool()).workerPids();
     expect(pids).toHaveLength(2);

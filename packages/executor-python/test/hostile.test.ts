@@ -4,11 +4,16 @@ import type { ExecutionRequest, ExecutionResult } from '@stepcoder/core';
 import { StepcoderError } from '@stepcoder/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createPythonExecutor, type PythonPool } from '../src/index.js';
+import { PYTHON } from './python-path.js';
 
 // Set before the executor exists: if anything leaked the parent's environment, this would show.
 process.env.STEPCODER_FAKE_SECRET = 'hunter2-do-not-leak';
 
-const executor = createPythonExecutor({ poolSize: 2, limits: { timeoutMs: 1500, totalTimeoutMs: 5000 } });
+const executor = createPythonExecutor({
+  pythonPath: PYTHON,
+  poolSize: 2,
+  limits: { timeoutMs: 1500, totalTimeoutMs: 5000 },
+});
 let pool: PythonPool;
 
 beforeAll(async () => {

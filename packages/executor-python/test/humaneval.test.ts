@@ -1,9 +1,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPythonExecutor } from '../src/index.js';
 import { humanEvalRequest, loadHumanEval } from './humaneval.js';
+import { PYTHON } from './python-path.js';
 
 const problems = loadHumanEval();
-const executor = createPythonExecutor({ poolSize: 2 });
+const executor = createPythonExecutor({ pythonPath: PYTHON, poolSize: 2 });
 
 afterAll(() => executor.dispose());
 

@@ -9,3 +9,4 @@ export * from './sampling.js';
 export * from './tokenizer.js';
 export * from './utf8.js';
 export * from './weights.js';
+export * from './matmul.js';

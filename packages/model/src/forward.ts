@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { GPT2Config } from './config.js';
+import { matmul, transposeLast } from './matmul.js';
 
 /** One layer's cached keys and values, [B, H, S, headDim]. */
 export interface LayerCache {
@@ -45,7 +46,7 @@ function embedDifferentiable(table: tf.Tensor, ids: tf.Tensor1D): tf.Tensor2D {
       value: tf.gather(w, tf.cast(idsF, 'int32')),
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
         const oneHot = oneHotFloat(tf.cast(saved[0]!, 'int32'), rows);
-        return [tf.matMul(oneHot as tf.Tensor2D, dy as tf.Tensor2D, true, false), tf.zerosLike(saved[0]!)];
+        return [matmul(tf.transpose(oneHot), dy as tf.Tensor2D), tf.zerosLike(saved[0]!)];
       },
     };
   });
@@ -75,7 +76,7 @@ function gelu(x: tf.Tensor): tf.Tensor {
 
 /** Conv1D of HF GPT-2: x [N, in] · W [in, out] + b. */
 function linear(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
-  return tf.add(tf.matMul(x, w as tf.Tensor2D), b) as tf.Tensor2D;
+  return tf.add(matmul(x, w), b) as tf.Tensor2D;
 }
 
 /** Additive attention bias [B, 1, T, S]: causal over the last T of S keys, plus key padding. */
@@ -126,8 +127,16 @@ export function gpt2Forward(
       vh = tf.concat([past.v, vh], 2);
     }
     present.push({ k: kh, v: vh });
-    const scores = tf.add(tf.mul(tf.matMul(heads(q!), kh, false, true), scale), bias);
-    const ctx = tf.matMul(tf.softmax(scores), vh); // [B, H, T, hd]
+    let ctx: tf.Tensor; // [B, H, T, hd]
+    if (t === 1) {
+      // One new token (cached decoding): broadcast products instead of B·H tiny matMuls.
+      const scores = tf.add(tf.mul(tf.sum(tf.mul(heads(q!), kh), -1), scale), tf.reshape(bias, [bias.shape[0]!, 1, s]));
+      const probs = tf.softmax(scores); // [B, H, S]
+      ctx = tf.expandDims(tf.sum(tf.mul(tf.expandDims(probs, -1), vh), 2), 2);
+    } else {
+      const scores = tf.add(tf.mul(matmul(heads(q!), transposeLast(kh)), scale), bias);
+      ctx = matmul(tf.softmax(scores), vh);
+    }
     const merged = tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [batch * t, d]) as tf.Tensor2D;
     x = tf.add(x, linear(merged, n('attn.c_proj.weight'), n('attn.c_proj.bias')));
     const m = layerNorm(x, n('ln_2.weight'), n('ln_2.bias'), config.layerNormEpsilon) as tf.Tensor2D;
@@ -144,7 +153,7 @@ export function lmHead(p: ParamLookup, hidden: tf.Tensor): tf.Tensor {
   const d = shape[shape.length - 1]!;
   const wte = p('transformer.wte.weight') as tf.Tensor2D;
   const flat = tf.reshape(hidden, [-1, d]) as tf.Tensor2D;
-  const logits = tf.matMul(flat, wte, false, true);
+  const logits = matmul(flat, tf.transpose(wte));
   return tf.reshape(logits, [...shape.slice(0, -1), wte.shape[0]]);
 }
 
@@ -153,10 +162,7 @@ export function valueHead(p: ParamLookup, hidden: tf.Tensor): tf.Tensor {
   const shape = hidden.shape;
   const d = shape[shape.length - 1]!;
   const flat = tf.reshape(hidden, [-1, d]) as tf.Tensor2D;
-  const v = tf.add(
-    tf.matMul(flat, p('v_head.summary.weight') as tf.Tensor2D, false, true),
-    p('v_head.summary.bias'),
-  );
+  const v = tf.add(matmul(flat, tf.transpose(p('v_head.summary.weight'))), p('v_head.summary.bias'));
   return tf.reshape(v, shape.slice(0, -1));
 }
 

@@ -58,7 +58,11 @@ export function gae(
  * statistics describe the tokens the policy loss actually uses; masked tokens are shifted and
  * scaled the same way (their loss weight is 0 anyway). All-zero weights fall back to equal weights.
  */
-export function whiten(sequences: Float32Array[], weights?: readonly Float32Array[], eps = 1e-8): Float32Array[] {
+export function whiten(
+  sequences: Float32Array[],
+  weights?: readonly Float32Array[],
+  eps = 1e-8,
+): Float32Array[] {
   const total = weights?.reduce((a, w) => a + w.reduce((x, y) => x + y, 0), 0) ?? 0;
   const weightOf = total > 0 ? (i: number, t: number) => weights![i]![t] ?? 0 : () => 1;
   let mass = 0;

@@ -16,6 +16,7 @@ export interface EvaluateOptions {
   seed: number;
   /** Prompt template (its last stage: the whole program). Default `createPlainCurriculum()`. */
   curriculum?: Curriculum;
+  /** Default min(256, nPositions / 2). */
   maxNewTokens?: number;
   temperature?: number;
   topK?: number;
@@ -104,7 +105,7 @@ export async function evaluatePassAtK(options: EvaluateOptions): Promise<Evaluat
       gens = await policy.generate(
         part.map((j) => j.prompt),
         {
-          maxNewTokens: options.maxNewTokens ?? 256,
+          maxNewTokens: options.maxNewTokens ?? Math.min(256, Math.floor(policy.config.nPositions / 2)),
           temperature: options.temperature ?? 1,
           topK: options.topK,
           topP: options.topP,

@@ -48,6 +48,11 @@ export const trainerOptionsSchema = z
         topP: z.number().positive().max(1).optional(),
         stop: z.array(z.string()).optional(),
         useCache: z.boolean().optional(),
+        /**
+         * Prompts per `generate` call (default: the whole batch). Smaller chunks give overlapped
+         * executions event-loop turns between calls, at some cost in batching.
+         */
+        chunkSize: z.number().int().positive().optional(),
       })
       .strict()
       .default({ maxNewTokens: 128, temperature: 1 }),

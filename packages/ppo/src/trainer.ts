@@ -21,7 +21,7 @@ import { mapLimited } from './limiter.js';
 import { learningRateAt } from './lr-schedule.js';
 import { createAdam, loadOptimizerState, saveOptimizerState, setLearningRate } from './optimizer.js';
 import { createPlainCurriculum } from './plain-curriculum.js';
-import type { PolicyGeneration, TrainablePolicy } from './policy.js';
+import type { PolicyGenerateOptions, PolicyGeneration, TrainablePolicy } from './policy.js';
 import { ppoUpdate } from './ppo-update.js';
 import { perTokenRewards, type Rollout, scoreSequences } from './rollout.js';
 import { readTensorFile, writeTensorFile } from './tensor-io.js';
@@ -140,11 +140,24 @@ export class Trainer {
 
   static async create(config: TrainerConfig): Promise<Trainer> {
     const t = new Trainer(config);
-    await t.init();
+    try {
+      await t.init();
+    } catch (err) {
+      await t.dispose(); // plugins created by name before the failure
+      throw err;
+    }
     return t;
   }
 
   private async init(): Promise<void> {
+    const room = this.policy.config.nPositions;
+    if (this.options.generation.maxNewTokens >= room) {
+      throw new StepcoderError(
+        'INVALID_CONFIG',
+        `trainer config: generation.maxNewTokens (${this.options.generation.maxNewTokens}) must be below the model's nPositions (${room})`,
+        { details: { path: 'generation.maxNewTokens' } },
+      );
+    }
     const reg = this.config.registry;
     const take = async <K extends 'executor' | 'reward' | 'mask' | 'curriculum' | 'advantage'>(
       kind: K,
@@ -297,29 +310,42 @@ export class Trainer {
       useCache: g.useCache,
       seed,
     };
-    let samples: GeneratedSample[];
+    const chunk = g.chunkSize ?? Math.max(1, planned.length);
+    const samples: GeneratedSample[] = [];
+    for (let c = 0; c * chunk < planned.length; c++) {
+      // A macrotask turn between chunks lets overlapped executions hand back results and
+      // dispatch the next programs (a generate call itself may never yield to the event loop).
+      if (c > 0) await new Promise((resolve) => setImmediate(resolve));
+      const part = planned.slice(c * chunk, (c + 1) * chunk);
+      samples.push(...(await this.generateChunk(part, { ...opts, seed: (seed + c * 7919) >>> 0 })));
+    }
+    return { step, samples, generateMs: now() - start };
+  }
+
+  private async generateChunk(
+    planned: PlannedSample[],
+    opts: PolicyGenerateOptions,
+  ): Promise<GeneratedSample[]> {
     try {
-      const gens = planned.length
-        ? await this.policy.generate(
-            planned.map((p) => p.prompt.prompt),
-            opts,
-          )
-        : [];
+      const gens = await this.policy.generate(
+        planned.map((p) => p.prompt.prompt),
+        opts,
+      );
       if (gens.length !== planned.length) {
         throw new StepcoderError(
           'INVALID_OPTIONS',
           `generate returned ${gens.length} completions for ${planned.length} prompts`,
         );
       }
-      samples = planned.map((p, i) => ({ ...p, generation: gens[i]! }));
+      return planned.map((p, i) => ({ ...p, generation: gens[i]! }));
     } catch (batchError) {
       // Isolate the culprit: retry each prompt alone (seeded by its position) and skip only failures.
-      samples = [];
+      const samples: GeneratedSample[] = [];
       for (const [i, p] of planned.entries()) {
         try {
           const [gen] = await this.policy.generate([p.prompt.prompt], {
             ...opts,
-            seed: (seed + i + 1) >>> 0,
+            seed: (opts.seed + i + 1) >>> 0,
           });
           if (!gen) throw new StepcoderError('INVALID_OPTIONS', 'generate returned no completion');
           samples.push({ ...p, generation: gen });
@@ -327,8 +353,8 @@ export class Trainer {
           samples.push({ ...p, error: describe(err ?? batchError) });
         }
       }
+      return samples;
     }
-    return { step, samples, generateMs: now() - start };
   }
 
   private async executeBatch(

@@ -78,7 +78,12 @@ describe('trainer', () => {
     const trainer = await createTrainer({
       // Sequential, so the second batch is planned after the first one's feedback (with overlap
       // it is planned one step earlier; see README).
-      ...baseConfig({ mask: prefixMask(2), curriculum, overlap: false, checkpoint: { dir: join(dir, 'every'), every: 2 } }),
+      ...baseConfig({
+        mask: prefixMask(2),
+        curriculum,
+        overlap: false,
+        checkpoint: { dir: join(dir, 'every'), every: 2 },
+      }),
       policy,
       events,
     });
@@ -186,7 +191,11 @@ describe('trainer', () => {
       events,
     });
     const [r] = await trainer.train(1);
-    expect(skipped.map((s) => s.reason).sort()).toEqual(['execution_failed', 'generation_failed', 'mask_failed']);
+    expect(skipped.map((s) => s.reason).sort()).toEqual([
+      'execution_failed',
+      'generation_failed',
+      'mask_failed',
+    ]);
     expect(skipped.find((s) => s.reason === 'execution_failed')!.problemId).toBe('p1');
     expect(skipped.find((s) => s.reason === 'generation_failed')!.problemId).toBe('p3');
     expect(r!.skipped).toBe(3);
@@ -221,6 +230,9 @@ describe('trainer', () => {
     await expect(
       createTrainer({ ...baseConfig({ ppo: { clipRange: -1 } }), policy, registry: reg }),
     ).rejects.toThrow(/ppo\.clipRange/);
+    await expect(
+      createTrainer({ ...baseConfig({ generation: { maxNewTokens: 64 } }), policy, registry: reg }),
+    ).rejects.toThrow(/maxNewTokens \(64\) must be below the model's nPositions \(64\)/);
     policy.dispose();
   });
 });

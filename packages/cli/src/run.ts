@@ -1,0 +1,238 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Curriculum, EventBus, Executor, Problem } from '@stepcoder/core';
+import type { Policy } from '@stepcoder/model';
+import {
+  type EvaluationReport,
+  type IterationResult,
+  type SftResult,
+  type TrainerConfig,
+  createTrainer,
+  resumeTrainer,
+  evaluatePassAtK,
+  runSft,
+} from '@stepcoder/ppo';
+import type { StepcoderConfig } from './config.js';
+import { MetricsLog } from './metrics-log.js';
+import { renderPlotHtml } from './plot.js';
+import { createProgress } from './progress.js';
+import {
+  type ProblemSplit,
+  createBus,
+  setupBackend,
+  setupCurriculum,
+  setupExecutor,
+  setupPolicy,
+  setupProblems,
+} from './setup.js';
+
+export interface RunIo {
+  /** Where the human-readable report goes (default stdout). */
+  out?: NodeJS.WritableStream;
+  /** No progress bars (tests, nested runs). */
+  quiet?: boolean;
+}
+
+/** Everything one run needs, built once from config and disposed together. */
+export interface RunContext {
+  config: StepcoderConfig;
+  policy: Policy;
+  problems: ProblemSplit;
+  executor: Executor;
+  curriculum: Curriculum;
+  events: EventBus;
+  dispose(): Promise<void>;
+}
+
+export const PLOT_METRICS = ['reward_mean', 'pass_rate', 'kl', 'masked_fraction', 'stage_mean', 'policy_loss', 'value_loss', 'entropy'];
+
+export async function createRunContext(config: StepcoderConfig, io: RunIo = {}, checkpoint?: string): Promise<RunContext> {
+  await setupBackend(config, !io.quiet);
+  const [policy, problems, executor, curriculum] = await Promise.all([
+    setupPolicy(config, checkpoint),
+    setupProblems(config),
+    setupExecutor(config),
+    setupCurriculum(config.curriculum),
+  ]);
+  const events = createBus();
+  events.on('log', (e) => {
+    if (e.level === 'warn' || e.level === 'error') process.stderr.write(`[${e.level}] ${e.message}\n`);
+  });
+  return {
+    config,
+    policy,
+    problems,
+    executor,
+    curriculum,
+    events,
+    async dispose() {
+      await executor.dispose();
+      policy.dispose();
+    },
+  };
+}
+
+function write(io: RunIo, text: string): void {
+  (io.out ?? process.stdout).write(text);
+}
+
+/** Supervised warm-start on the training problems' canonical solutions; saves `outDir/sft`. */
+export async function sftStage(ctx: RunContext, io: RunIo = {}): Promise<SftResult> {
+  const { config } = ctx;
+  const progress = createProgress('sft', 1, { quiet: io.quiet });
+  const off = ctx.events.on('progress', (p) => {
+    if (p.task === 'sft') progress.update(p.done, undefined, p.total);
+  });
+  const result = await runSft({
+    policy: ctx.policy,
+    problems: ctx.problems.train,
+    curriculum: ctx.curriculum,
+    epochs: config.sft.epochs,
+    batchSize: config.sft.batchSize,
+    lr: config.sft.lr,
+    maxLength: config.sft.maxLength,
+    seed: config.seed,
+    events: ctx.events,
+  });
+  off();
+  progress.stop();
+  await ctx.policy.save(join(config.outDir, 'sft'));
+  const first = result.epochLosses[0];
+  const last = result.epochLosses[result.epochLosses.length - 1];
+  write(io, `sft: ${result.examples} examples, ${config.sft.epochs} epochs, loss ${fmt(first)} -> ${fmt(last)} (saved ${join(config.outDir, 'sft')})\n`);
+  return result;
+}
+
+/** PPO with the configured curriculum, mask, reward and advantage; metrics.jsonl + plot.html. */
+export async function trainStage(
+  ctx: RunContext,
+  io: RunIo = {},
+  resumeFrom?: string,
+): Promise<IterationResult[]> {
+  const { config } = ctx;
+  const { steps, ...trainerOptions } = config.train;
+  mkdirSync(config.outDir, { recursive: true });
+  const log = new MetricsLog(join(config.outDir, 'metrics.jsonl'));
+  const trainerConfig: TrainerConfig = {
+    ...(trainerOptions as Record<string, unknown>),
+    seed: config.seed,
+    policy: ctx.policy,
+    problems: ctx.problems.train,
+    executor: ctx.executor,
+    reward: config.reward,
+    mask: config.mask,
+    curriculum: ctx.curriculum,
+    advantage: config.advantage,
+    events: ctx.events,
+  } as TrainerConfig;
+  const trainer = resumeFrom ? await resumeTrainer(resumeFrom, trainerConfig) : await createTrainer(trainerConfig);
+  const first = trainer.step;
+  const progress = createProgress('train', steps, { quiet: io.quiet });
+  const results: IterationResult[] = [];
+  try {
+    for (let i = first; i < steps; i++) {
+      const r = await trainer.iterate();
+      results.push(r);
+      log.write({ step: r.step, ...r.metrics, ...prefixed('time_', r.timing), samples: r.samples, skipped: r.skipped });
+      progress.update(i + 1, {
+        reward: r.metrics.reward_mean ?? Number.NaN,
+        pass: r.metrics.pass_rate ?? Number.NaN,
+        kl: r.metrics.kl ?? Number.NaN,
+      });
+    }
+    progress.stop();
+    await trainer.checkpoint(join(config.outDir, 'checkpoint'));
+  } finally {
+    await trainer.dispose();
+  }
+  const rows = MetricsLog.read(log.path);
+  writeFileSync(join(config.outDir, 'plot.html'), renderPlotHtml(`stepcoder train (seed ${config.seed})`, [{ label: 'train', rows }], PLOT_METRICS));
+  write(io, `train: ${steps} PPO steps (metrics ${log.path}, plot ${join(config.outDir, 'plot.html')})\n`);
+  return results;
+}
+
+export interface EvalReports {
+  train?: EvaluationReport;
+  heldout?: EvaluationReport;
+}
+
+/** pass@k on the configured problem sets; writes `outDir/<label>.json`. */
+export async function evalStage(ctx: RunContext, label: string, io: RunIo = {}): Promise<EvalReports> {
+  const { config } = ctx;
+  const sets: Array<[keyof EvalReports, Problem[]]> = [];
+  if (config.eval.on !== 'heldout') sets.push(['train', ctx.problems.train]);
+  if (config.eval.on !== 'train' && ctx.problems.heldout.length > 0) sets.push(['heldout', ctx.problems.heldout]);
+  const reports: EvalReports = {};
+  for (const [name, problems] of sets) {
+    const progress = createProgress(`eval ${label} ${name}`, problems.length, { quiet: io.quiet });
+    const off = ctx.events.on('progress', (p) => progress.update(p.done, undefined, p.total));
+    reports[name] = await evaluatePassAtK({
+      policy: ctx.policy,
+      problems,
+      executor: ctx.executor,
+      curriculum: ctx.curriculum,
+      k: config.eval.k,
+      n: config.eval.n,
+      seed: config.seed,
+      temperature: config.eval.temperature,
+      maxNewTokens: config.eval.maxNewTokens,
+      events: ctx.events,
+    });
+    off();
+    progress.stop();
+  }
+  mkdirSync(config.outDir, { recursive: true });
+  writeFileSync(join(config.outDir, `eval-${label}.json`), `${JSON.stringify(reports, null, 2)}\n`);
+  write(io, `eval ${label}: ${describeEval(reports)}\n`);
+  return reports;
+}
+
+export function describeEval(reports: EvalReports): string {
+  return (Object.entries(reports) as Array<[string, EvaluationReport]>)
+    .map(([name, r]) => `${name} ${Object.entries(r.passAtK).map(([k, v]) => `${k} ${(100 * v).toFixed(1)}%`).join(', ')} (${r.problems} problems)`)
+    .join('; ');
+}
+
+export interface PipelineSummary {
+  seed: number;
+  before: EvalReports;
+  after: EvalReports;
+  sft?: SftResult;
+  iterations: IterationResult[];
+  seconds: number;
+}
+
+/** The main job: SFT warm-start, evaluate, PPO (CCCS + FGO as configured), evaluate again. */
+export async function runPipeline(config: StepcoderConfig, io: RunIo = {}): Promise<PipelineSummary> {
+  const started = Date.now();
+  const ctx = await createRunContext(config, io);
+  try {
+    write(
+      io,
+      `stepcoder: ${ctx.problems.train.length} training / ${ctx.problems.heldout.length} held-out ${config.data.language} problems, ` +
+        `curriculum ${name(config.curriculum)}, mask ${name(config.mask)}, seed ${config.seed}\n`,
+    );
+    const sft = config.sft.epochs > 0 && !config.model.checkpoint ? await sftStage(ctx, io) : undefined;
+    const before = await evalStage(ctx, 'before', io);
+    const iterations = config.train.steps > 0 ? await trainStage(ctx, io) : [];
+    const after = await evalStage(ctx, 'after', io);
+    const summary = { seed: config.seed, before, after, sft, iterations, seconds: (Date.now() - started) / 1000 };
+    writeFileSync(join(config.outDir, 'summary.json'), `${JSON.stringify({ ...summary, iterations: iterations.map((i) => ({ step: i.step, ...i.metrics })) }, null, 2)}\n`);
+    write(io, `pass rate before PPO: ${describeEval(before)}\npass rate after PPO:  ${describeEval(after)}\n(${summary.seconds.toFixed(0)} s, outputs in ${config.outDir})\n`);
+    return summary;
+  } finally {
+    await ctx.dispose();
+  }
+}
+
+function name(ref: StepcoderConfig['mask']): string {
+  return typeof ref === 'string' ? ref : ref.name;
+}
+
+function prefixed(prefix: string, values: object): Record<string, number> {
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [`${prefix}${k}`, v as number]));
+}
+
+function fmt(v: number | undefined): string {
+  return v === undefined ? '-' : v.toFixed(3);
+}

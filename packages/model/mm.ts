@@ -1,0 +1,18 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from './src/index.ts';
+await initBackend({ prefer: 'wasm', log: false });
+const time = (label: string, f: () => tf.Tensor, flops: number) => { for (let i = 0; i < 2; i++) f().dispose(); const t0 = performance.now(); const n = 10; for (let i = 0; i < n; i++) { const r = f(); r.dataSync(); r.dispose(); } const ms = (performance.now() - t0) / n; console.log(label, ms.toFixed(2), 'ms', (flops / ms / 1e6).toFixed(2), 'GFLOP/s'); };
+const x = tf.randomNormal([128, 384]), w = tf.randomNormal([384, 1536]), dy = tf.randomNormal([128, 1536]), wt = tf.randomNormal([1536, 384]);
+const f = 2 * 128 * 384 * 1536;
+time('plain', () => tf.matMul(x, w), f);
+time('transposeA', () => tf.matMul(x, dy, true, false), f);
+time('explicit transpose A', () => tf.matMul(tf.transpose(x), dy), f);
+time('transposeB', () => tf.matMul(dy, w, false, true), f);
+time('explicit transpose B', () => tf.matMul(dy, tf.transpose(w)), f);
+const q = tf.randomNormal([12, 64, 64]);
+time('batched 12x64^3', () => tf.matMul(q, q), 2 * 12 * 64 ** 3);
+time('batched transB', () => tf.matMul(q, q, false, true), 2 * 12 * 64 ** 3);
+const q1 = tf.randomNormal([1, 64, 64]);
+time('batch1 64^3', () => tf.matMul(q1, q1), 2 * 64 ** 3);
+const big = tf.randomNormal([512, 384]);
+time('512x384x1536', () => tf.matMul(big, w), 2 * 512 * 384 * 1536);

@@ -3,7 +3,7 @@ import type { CallTests, Coverage } from '@stepcoder/core';
 import libCoverage from 'istanbul-lib-coverage';
 import libInstrument from 'istanbul-lib-instrument';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createJsExecutor } from '../src/index.js';
+import { COVERAGE_PATH, COVERAGE_VARIABLE, createJsExecutor, instrument } from '../src/index.js';
 
 const executor = createJsExecutor({ poolSize: 1 });
 afterAll(() => executor.dispose());
@@ -12,9 +12,13 @@ afterAll(() => executor.dispose());
  * The reference: istanbul's own instrumenter and report on the same program run under plain Node
  * (node:vm, a fresh context per test), merged with istanbul-lib-coverage.
  */
-function reference(program: string, tests: CallTests) {
-  const instrumenter = libInstrument.createInstrumenter({ coverageVariable: '__coverage__' });
-  const code = instrumenter.instrumentSync(program, 'ref.js');
+function reference(program: string, tests: CallTests, sameFile: boolean) {
+  // Either the very file the isolate runs (our instrument()), or a fresh istanbul instrumenter.
+  const code = sameFile
+    ? instrument(program).code
+    : libInstrument
+        .createInstrumenter({ coverageVariable: COVERAGE_VARIABLE })
+        .instrumentSync(program, COVERAGE_PATH);
   const map = libCoverage.createCoverageMap({});
   for (const args of tests.inputs) {
     const context = vm.createContext({});
@@ -24,9 +28,9 @@ function reference(program: string, tests: CallTests) {
     } catch {
       // a throwing test still counts what ran before the throw
     }
-    map.merge((context as { __coverage__: libCoverage.CoverageMapData }).__coverage__);
+    map.merge((context as Record<string, libCoverage.CoverageMapData>)[COVERAGE_VARIABLE]!);
   }
-  const file = map.fileCoverageFor('ref.js');
+  const file = map.fileCoverageFor(COVERAGE_PATH);
   const lineCoverage = file.getLineCoverage();
   const executable = Object.keys(lineCoverage).map(Number);
   return {
@@ -97,7 +101,8 @@ describe('coverage matches istanbul under plain Node', () => {
     it(name, async () => {
       const r = await executor.run({ program, tests, coverage: true });
       expect(r.coverage).toBeDefined();
-      expect(comparable(r.coverage!)).toEqual(reference(program, tests));
+      expect(comparable(r.coverage!)).toEqual(reference(program, tests, true));
+      expect(comparable(r.coverage!)).toEqual(reference(program, tests, false));
     });
   }
 

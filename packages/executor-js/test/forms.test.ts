@@ -250,8 +250,9 @@ describe('HumanEval-style fixtures', () => {
     for (const p of PROBLEMS) {
       const good = await run({ program: p.program, tests: p.call });
       expect(good.outcome, `${p.id} call`).toBe('pass');
-      const goodAssert = await run({ program: p.program, tests: asAssert(p) });
+      const goodAssert = await run({ program: p.program, tests: asAssert(p), coverage: true });
       expect(goodAssert.outcome, `${p.id} assert`).toBe('pass');
+      expect(goodAssert.coverage?.lines.length, `${p.id} coverage`).toBeGreaterThan(0);
       const bad = await run({ program: p.broken, tests: p.call });
       expect(bad.outcome, `${p.id} broken call`).toBe('wrong_answer');
       const badAssert = await run({ program: p.broken, tests: asAssert(p) });

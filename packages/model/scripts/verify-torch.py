@@ -19,6 +19,8 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 PACKAGE = os.path.dirname(HERE)
 
@@ -38,60 +40,10 @@ def ensure_torch():
         os.execv(system_python, [system_python] + sys.argv)
 
 
-def read_safetensors(path):
-    import torch
-    with open(path, "rb") as f:
-        data = f.read()
-    (n,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8 : 8 + n])
-    base = 8 + n
-    dtypes = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16}
-    out = {}
-    for name, entry in header.items():
-        if name == "__metadata__":
-            continue
-        start, end = entry["data_offsets"]
-        buf = bytearray(data[base + start : base + end])
-        t = torch.frombuffer(buf, dtype=dtypes[entry["dtype"]]) if buf else torch.zeros(0)
-        out[name] = t.reshape(entry["shape"]).to(torch.float64)
-    return out
-
-
-def gpt2_forward(w, cfg, ids, mask):
-    """GPT-2 in float64: pre-LN blocks, causal attention + key padding, gelu_new, tied head."""
-    import torch
-    B, T = ids.shape
-    D, H = cfg["n_embd"], cfg["n_head"]
-    eps = cfg.get("layer_norm_epsilon", 1e-5)
-    p = lambda n: w["transformer." + n]
-    pos = (mask.cumsum(-1) - 1).clamp(min=0).long()
-    x = p("wte.weight")[ids] + p("wpe.weight")[pos]
-    causal = torch.tril(torch.ones(T, T, dtype=torch.bool))
-    allowed = causal[None, None] & mask.bool()[:, None, None, :]
-    ln = lambda v, n: torch.nn.functional.layer_norm(v, (D,), p(n + ".weight"), p(n + ".bias"), eps)
-    for l in range(cfg["n_layer"]):
-        h = f"h.{l}."
-        a = ln(x, h + "ln_1")
-        qkv = a @ p(h + "attn.c_attn.weight") + p(h + "attn.c_attn.bias")
-        q, k, v = qkv.split(D, dim=-1)
-        heads = lambda m: m.view(B, T, H, D // H).transpose(1, 2)
-        q, k, v = heads(q), heads(k), heads(v)
-        s = (q @ k.transpose(-1, -2)) / math.sqrt(D // H)
-        s = s.masked_fill(~allowed, torch.finfo(s.dtype).min)
-        ctx = (s.softmax(-1) @ v).transpose(1, 2).reshape(B, T, D)
-        x = x + ctx @ p(h + "attn.c_proj.weight") + p(h + "attn.c_proj.bias")
-        m = ln(x, h + "ln_2")
-        u = m @ p(h + "mlp.c_fc.weight") + p(h + "mlp.c_fc.bias")
-        u = 0.5 * u * (1 + torch.tanh(math.sqrt(2 / math.pi) * (u + 0.044715 * u**3)))
-        x = x + u @ p(h + "mlp.c_proj.weight") + p(h + "mlp.c_proj.bias")
-    x = ln(x, "ln_f")
-    logits = x @ p("wte.weight").T
-    values = (x @ w["v_head.summary.weight"].T + w["v_head.summary.bias"]).squeeze(-1)
-    return logits, values
-
-
 def check(directory):
     import torch
+    from torch_gpt2 import gpt2_forward, read_safetensors
+
     with open(os.path.join(directory, "config.json")) as f:
         cfg = json.load(f)
     w = read_safetensors(os.path.join(directory, "model.safetensors"))

@@ -217,12 +217,14 @@ describe('trainer', () => {
         executor: 'letter',
         reward: { name: 'simple' },
         advantage: { name: 'grpo', options: { eps: 1e-4 } },
+        generation: { maxNewTokens: 6, chunkSize: 4 }, // 6 prompts → generate calls of 4 and 2
       }),
       policy,
       registry: reg,
     });
     const [r] = await trainer.train(1);
     expect(r!.metrics.value_loss).toBe(0); // critic-free: no value loss
+    expect(r!.samples).toBe(6);
     await trainer.dispose();
     await expect(
       createTrainer({ ...baseConfig({ executor: 'nope' }), policy, registry: reg }),

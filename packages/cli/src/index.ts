@@ -19,3 +19,7 @@ export {
 export type { ProblemSplit } from './setup.js';
 export { PLOT_METRICS, createRunContext, describeEval, evalStage, runPipeline, sftStage, trainStage } from './run.js';
 export type { EvalReports, PipelineSummary, RunContext, RunIo } from './run.js';
+export { ABLATION_VARIANTS, runAblation } from './ablate.js';
+export type { AblationCell, AblationRow } from './ablate.js';
+export { runBench } from './bench.js';
+export { main } from './commands.js';

@@ -11,6 +11,8 @@ import { createPythonExecutor, ensurePython } from '../src/index.js';
 import { humanEvalRequest, loadHumanEval } from '../test/humaneval.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+/** Interpreter to measure (`BENCH_PYTHON=python3.12` shows the sys.monitoring coverage path). */
+const PYTHON = process.env.BENCH_PYTHON ?? 'python3';
 const concurrency = Math.max(1, availableParallelism());
 const problems = loadHumanEval();
 
@@ -49,10 +51,11 @@ async function time<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main(): Promise<void> {
-  const python = (await ensurePython('python3')).executable;
-  const executor = createPythonExecutor({ poolSize: concurrency });
+  const info = await ensurePython(PYTHON);
+  const python = info.executable;
+  const executor = createPythonExecutor({ pythonPath: PYTHON, poolSize: concurrency });
   // Same pool settings, but coverage stops tracing a function once each of its lines ran once.
-  const firstHit = createPythonExecutor({ poolSize: concurrency, coverageHitCap: 1 });
+  const firstHit = createPythonExecutor({ pythonPath: PYTHON, poolSize: concurrency, coverageHitCap: 1 });
   await Promise.all([executor.warm(), firstHit.warm()]);
   const requests = problems.map((p) => humanEvalRequest(p));
   const naiveSources = problems.map(
@@ -117,7 +120,7 @@ async function main(): Promise<void> {
     ],
   ] as const;
   console.log(
-    `\nHumanEval canonical solutions: ${n} programs, concurrency ${concurrency}, median of ${ROUNDS} rounds\n`,
+    `\nHumanEval canonical solutions: ${n} programs, Python ${info.version.join('.')}, concurrency ${concurrency}, median of ${ROUNDS} rounds\n`,
   );
   console.log('| variant | programs/s | passed | ratio |');
   console.log('|---|---:|---:|---|');
@@ -127,7 +130,7 @@ async function main(): Promise<void> {
   const q = (f: number) => sorted[Math.min(sorted.length - 1, Math.floor(f * sorted.length))]!.toFixed(2);
   console.log(
     `\nPer-program coverage cost (run time on/off, last round): median ${q(0.5)}x, p90 ${q(0.9)}x, max ${q(1)}x.` +
-      ' Hot pure-Python loops pay most: sys.settrace calls a Python function per line event on 3.11.',
+      ' Hot pure-Python loops pay most: sys.settrace (up to 3.11) calls a Python function per line event.',
   );
 }
 

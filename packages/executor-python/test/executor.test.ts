@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import {
   createRegistry,
   type ExecutionRequest,
@@ -236,6 +236,12 @@ describe('infrastructure', () => {
     expect((err as Error).message).toContain('/nonexistent/python3');
     await expect(ensurePython('/nonexistent/python3')).rejects.toThrow(/not found/);
     await broken.dispose();
+  });
+
+  const python37 = '/root/.pyenv/versions/3.7.16/bin/python3';
+  it.skipIf(!existsSync(python37))('an interpreter older than 3.8 is PYTHON_UNAVAILABLE', async () => {
+    await expect(ensurePython(python37)).rejects.toMatchObject({ code: 'PYTHON_UNAVAILABLE' });
+    await expect(ensurePython(python37)).rejects.toThrow(/3\.7\.16, which is too old/);
   });
 
   it('is registered as executor "python"; creation validates options and checks python', async () => {

@@ -99,7 +99,7 @@ async function main(): Promise<void> {
   const cov1Rate = rate(median(poolCov1));
   const naiveRate = rate(median(naive));
   const rows = [
-    ['naive: fresh `python3` per test', naiveRate, passed.naive, '1.00x (baseline)'],
+    ['naive: fresh interpreter per test', naiveRate, passed.naive, '1.00x (baseline)'],
     [
       'pool (fork per program)',
       poolRate,

@@ -8,7 +8,14 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { countParameters, createByteTokenizer, createPolicy, GPT2_MINI, initBackend, type Policy } from '../src/index.js';
+import {
+  countParameters,
+  createByteTokenizer,
+  createPolicy,
+  GPT2_MINI,
+  initBackend,
+  type Policy,
+} from '../src/index.js';
 
 const full = process.env.BENCH_FULL === '1';
 const config = GPT2_MINI;
@@ -50,11 +57,24 @@ interface Row {
   note?: string;
 }
 
-async function measure(backend: 'wasm' | 'cpu', plan: { batch: number; seq: number; steps: number; warmup: boolean; short: number; long?: number; noCache: boolean }): Promise<Row> {
+async function measure(
+  backend: 'wasm' | 'cpu',
+  plan: {
+    batch: number;
+    seq: number;
+    steps: number;
+    warmup: boolean;
+    short: number;
+    long?: number;
+    noCache: boolean;
+  },
+): Promise<Row> {
   await initBackend({ prefer: backend });
   const policy = await createPolicy({ config, tokenizer, seed: 1 });
   const ids = tf.tensor2d(
-    Array.from({ length: plan.batch }, (_, b) => Array.from({ length: plan.seq }, (_, t) => (b * 31 + t * 7) % 256)),
+    Array.from({ length: plan.batch }, (_, b) =>
+      Array.from({ length: plan.seq }, (_, t) => (b * 31 + t * 7) % 256),
+    ),
     [plan.batch, plan.seq],
     'int32',
   );
@@ -69,9 +89,16 @@ async function measure(backend: 'wasm' | 'cpu', plan: { batch: number; seq: numb
     trainShape: `${plan.batch}×${plan.seq}`,
   };
   const gen = (n: number, useCache: boolean) =>
-    seconds(() => policy.generate([prompt], { maxNewTokens: n, temperature: 0, seed: 1, useCache })).then(
-      (s) => n / s,
-    );
+    seconds(async () => {
+      const [g] = await policy.generate([prompt], {
+        maxNewTokens: n,
+        temperature: 0,
+        seed: 1,
+        useCache,
+        ignoreEos: true,
+      });
+      if (g!.tokenIds.length !== n) throw new Error(`generated ${g!.tokenIds.length} of ${n} tokens`);
+    }).then((s) => n / s);
   await policy.generate([prompt], { maxNewTokens: 2, seed: 1 });
   row.cacheShort = await gen(plan.short, true);
   if (plan.noCache) row.noCacheShort = await gen(plan.short, false);
@@ -100,7 +127,10 @@ function torchBaseline(batch: number, seq: number): { tokensPerSec: number; vers
   };
   for (const python of ['/usr/bin/python3', 'python3']) {
     try {
-      const out = execFileSync(python, [script, JSON.stringify(job)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      const out = execFileSync(python, [script, JSON.stringify(job)], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       const r = JSON.parse(out.trim().split('\n').pop()!);
       return { tokensPerSec: r.trainTokensPerSec, version: r.torch };
     } catch {
@@ -113,12 +143,24 @@ function torchBaseline(batch: number, seq: number): { tokensPerSec: number; vers
 const fmt = (x?: number) => (x === undefined ? '—' : x >= 100 ? x.toFixed(0) : x.toFixed(2));
 const SHORT = 64;
 const LONG = 256;
-console.log(`GPT2_MINI: ${(countParameters(config) / 1e6).toFixed(1)}M parameters, byte vocabulary, 1 thread`);
-const wasm = await measure('wasm', { batch: 2, seq: 64, steps: 3, warmup: true, short: SHORT, long: LONG, noCache: true });
+console.log(
+  `GPT2_MINI: ${(countParameters(config) / 1e6).toFixed(1)}M parameters, byte vocabulary, 1 thread`,
+);
+const wasm = await measure('wasm', {
+  batch: 2,
+  seq: 64,
+  steps: 3,
+  warmup: true,
+  short: SHORT,
+  long: LONG,
+  noCache: true,
+});
 const cpu = await measure('cpu', { batch: 2, seq: 64, steps: 1, warmup: false, short: 16, noCache: false });
 const torch = torchBaseline(2, 64);
 
-console.log('\n| backend | train tokens/s (B×T) | gen tokens/s, cache, 256 new | gen, cache, short | gen, no cache, short | cache speed-up |');
+console.log(
+  '\n| backend | train tokens/s (B×T) | gen tokens/s, cache, 256 new | gen, cache, short | gen, no cache, short | cache speed-up |',
+);
 console.log('|---|---|---|---|---|---|');
 for (const r of [wasm, cpu]) {
   const speedup = r.noCacheShort ? `${(r.cacheShort! / r.noCacheShort).toFixed(1)}× at ${SHORT}` : '—';
@@ -132,11 +174,20 @@ if (typeof torch !== 'string') {
 }
 console.log('\nRatios (same run):');
 console.log(`- wasm / cpu training: ${(wasm.train! / cpu.train!).toFixed(1)}×`);
-console.log(`- wasm / cpu generation with cache: ${(wasm.cacheShort! / cpu.cacheShort!).toFixed(1)}× (${SHORT} vs 16 new tokens)`);
+console.log(
+  `- wasm / cpu generation with cache: ${(wasm.cacheShort! / cpu.cacheShort!).toFixed(1)}× (${SHORT} vs 16 new tokens)`,
+);
 if (typeof torch === 'string') console.log(`- PyTorch: skipped, ${torch}`);
-else console.log(`- wasm / PyTorch CPU training, 1 thread each: ${(wasm.train! / torch.tokensPerSec).toFixed(2)}× (target ≥ 0.5×)`);
+else
+  console.log(
+    `- wasm / PyTorch CPU training, 1 thread each: ${(wasm.train! / torch.tokensPerSec).toFixed(2)}× (target ≥ 0.5×)`,
+  );
 if (wasm.noCacheLong) {
-  console.log(`- KV cache speed-up at ${LONG} new tokens (wasm): ${(wasm.cacheLong! / wasm.noCacheLong).toFixed(1)}× (target ≥ 5×)`);
+  console.log(
+    `- KV cache speed-up at ${LONG} new tokens (wasm): ${(wasm.cacheLong! / wasm.noCacheLong).toFixed(1)}× (target ≥ 5×)`,
+  );
 } else {
-  console.log(`- KV cache speed-up at ${SHORT} new tokens (wasm): ${(wasm.cacheShort! / wasm.noCacheShort!).toFixed(1)}×; at ${LONG} run with BENCH_FULL=1`);
+  console.log(
+    `- KV cache speed-up at ${SHORT} new tokens (wasm): ${(wasm.cacheShort! / wasm.noCacheShort!).toFixed(1)}×; at ${LONG} run with BENCH_FULL=1`,
+  );
 }

@@ -39,12 +39,18 @@ for (let b = 0; b < batch; b++) {
   ids.push(Array.from({ length }, (_, t) => (t < pads[b]! ? 257 : rng.int(256))));
   mask.push(Array.from({ length }, (_, t) => (t < pads[b]! ? 0 : 1)));
 }
-const { logits, values } = policy.apply(tf.tensor2d(ids, [batch, length], 'int32'), tf.tensor2d(mask, [batch, length]));
+const { logits, values } = policy.apply(
+  tf.tensor2d(ids, [batch, length], 'int32'),
+  tf.tensor2d(mask, [batch, length]),
+);
 await policy.save(out);
-await writeSafeTensors(join(out, 'inputs.safetensors'), new Map([
-  ['input_ids', { shape: [batch, length], data: Float32Array.from(ids.flat()) }],
-  ['attention_mask', { shape: [batch, length], data: Float32Array.from(mask.flat()) }],
-  ['logits', { shape: logits.shape, data: (await logits.data()) as Float32Array }],
-  ['values', { shape: values.shape, data: (await values.data()) as Float32Array }],
-]));
+await writeSafeTensors(
+  join(out, 'inputs.safetensors'),
+  new Map([
+    ['input_ids', { shape: [batch, length], data: Float32Array.from(ids.flat()) }],
+    ['attention_mask', { shape: [batch, length], data: Float32Array.from(mask.flat()) }],
+    ['logits', { shape: logits.shape, data: (await logits.data()) as Float32Array }],
+    ['values', { shape: values.shape, data: (await values.data()) as Float32Array }],
+  ]),
+);
 console.log(`exported ${size} GPT-2 (${backend}) and inputs to ${out}`);

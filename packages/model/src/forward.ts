@@ -130,7 +130,10 @@ export function gpt2Forward(
     let ctx: tf.Tensor; // [B, H, T, hd]
     if (t === 1) {
       // One new token (cached decoding): broadcast products instead of B·H tiny matMuls.
-      const scores = tf.add(tf.mul(tf.sum(tf.mul(heads(q!), kh), -1), scale), tf.reshape(bias, [bias.shape[0]!, 1, s]));
+      const scores = tf.add(
+        tf.mul(tf.sum(tf.mul(heads(q!), kh), -1), scale),
+        tf.reshape(bias, [bias.shape[0]!, 1, s]),
+      );
       const probs = tf.softmax(scores); // [B, H, S]
       ctx = tf.expandDims(tf.sum(tf.mul(tf.expandDims(probs, -1), vh), 2), 2);
     } else {

@@ -30,6 +30,8 @@ export interface GenerateOptions {
   seed: number;
   /** KV cache (default true). Without it every step re-runs the whole sequence. */
   useCache?: boolean;
+  /** Never sample EOS, so exactly maxNewTokens are generated unless a stop sequence hits (benchmarks). */
+  ignoreEos?: boolean;
 }
 
 export interface Generation {
@@ -55,6 +57,7 @@ export const generateOptionsSchema = z
     stop: z.array(z.string().min(1)).optional(),
     seed: z.number().finite(),
     useCache: z.boolean().optional(),
+    ignoreEos: z.boolean().optional(),
   })
   .strict();
 
@@ -253,7 +256,10 @@ export class Policy {
       topK: opts.topK,
       topP: opts.topP,
       allowed: tok.vocabSize,
-      banned: tok.padTokenId !== tok.eosTokenId ? [tok.padTokenId] : [],
+      banned: [
+        ...(tok.padTokenId !== tok.eosTokenId ? [tok.padTokenId] : []),
+        ...(opts.ignoreEos ? [tok.eosTokenId] : []),
+      ],
     };
     const stops = opts.stop ?? [];
     const useCache = opts.useCache ?? true;

@@ -30,7 +30,9 @@ describe('backends', () => {
     } finally {
       process.stderr.write = write;
     }
-    expect(line).toMatch(/backend: wasm \(SIMD, 1 thread\) \[skipped tensorflow: .*tfjs-node-gpu not installed/);
+    expect(line).toMatch(
+      /backend: wasm \(SIMD, 1 thread\) \[skipped tensorflow: .*tfjs-node-gpu not installed/,
+    );
     expect(tf.getBackend()).toBe('wasm');
   });
 

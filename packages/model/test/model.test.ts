@@ -211,6 +211,21 @@ describe('GPT-2 policy on the wasm backend', () => {
     ref.dispose();
   });
 
+  it('generates exactly maxNewTokens with ignoreEos and reports length', async () => {
+    const gens = await policy.generate(['a', 'bb'], {
+      maxNewTokens: 20,
+      seed: 4,
+      temperature: 2,
+      ignoreEos: true,
+    });
+    for (const g of gens) {
+      expect(g.tokenIds).toHaveLength(20);
+      expect(g.tokenIds).not.toContain(tokenizer.eosTokenId);
+      expect(g.tokenIds).not.toContain(tokenizer.padTokenId);
+      expect(g.finishReason).toBe('length');
+    }
+  });
+
   it('rejects bad generate options naming the option', async () => {
     await expect(policy.generate(['x'], { maxNewTokens: 0, seed: 1 })).rejects.toThrow(/maxNewTokens/);
     await expect(policy.generate(['x'], { maxNewTokens: 64, seed: 1 })).rejects.toThrow(/nPositions/);

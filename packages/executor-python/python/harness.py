@@ -199,8 +199,7 @@ def become_subreaper():
     """Orphans of a candidate (double-forked daemons) are re-parented to the worker, which kills
     and reaps them after each job instead of leaving them to init."""
     try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        return libc.prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
+        return _LIBC.prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
     except Exception:
         return False
 
@@ -225,28 +224,31 @@ def can_read_python_as(uid, gid):
     return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
 
 
+if ctypes is not None:
+    _LIBC = ctypes.CDLL(None, use_errno=True)
+
+    class _CapHeader(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class _CapData(ctypes.Structure):
+        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
 def drop_privileges(uid, gid, keep_read):
     """Become `uid`: RLIMIT_NPROC then applies (it never does to uid 0) and root-only files are
     closed. With `keep_read`, the child keeps CAP_DAC_READ_SEARCH only, so it can still import the
     interpreter's modules (and read, but not write, any file: documented in the README)."""
     if ctypes is None:
         raise OSError("ctypes is unavailable: cannot drop privileges safely")
-    libc = ctypes.CDLL(None, use_errno=True)
+    libc = _LIBC
     if keep_read and libc.prctl(8, 1, 0, 0, 0) != 0:  # PR_SET_KEEPCAPS
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_KEEPCAPS) failed")
     os.setgroups([])
     os.setgid(gid)
     os.setuid(uid)
     if keep_read:
-
-        class Header(ctypes.Structure):
-            _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
-
-        class Data(ctypes.Structure):
-            _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
-
-        header = Header(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3
-        data = (Data * 2)()
+        header = _CapHeader(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3
+        data = (_CapData * 2)()
         data[0].effective = data[0].permitted = 1 << 2  # CAP_DAC_READ_SEARCH
         if libc.capset(ctypes.byref(header), data) != 0:
             raise OSError(ctypes.get_errno(), "capset failed")

@@ -7,20 +7,23 @@
  */
 import { spawn } from 'node:child_process';
 import {
+  compareStdout,
   DEFAULT_LIMITS,
   type ExecutionRequest,
   type ExecutionResult,
   type Executor,
-  type TestResult,
-  compareStdout,
   infraErrorResult,
   registry,
+  type TestResult,
   testCount,
 } from '@stepcoder/core';
 import { z } from 'zod';
 
 export const subprocessExecutorOptions = z
-  .object({ nodePath: z.string().default(process.execPath), timeoutMs: z.number().int().positive().optional() })
+  .object({
+    nodePath: z.string().default(process.execPath),
+    timeoutMs: z.number().int().positive().optional(),
+  })
   .strict();
 export type SubprocessExecutorOptions = z.input<typeof subprocessExecutorOptions>;
 
@@ -38,7 +41,13 @@ interface Run {
   ms: number;
 }
 
-function runNode(nodePath: string, program: string, input: string, timeoutMs: number, maxBytes: number): Promise<Run> {
+function runNode(
+  nodePath: string,
+  program: string,
+  input: string,
+  timeoutMs: number,
+  maxBytes: number,
+): Promise<Run> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const child = spawn(nodePath, ['--input-type=commonjs', '-e', program], { env: {}, stdio: 'pipe' });
@@ -75,9 +84,16 @@ export function createSubprocessExecutor(options: SubprocessExecutorOptions = {}
     languages: ['javascript'],
     async run(request: ExecutionRequest): Promise<ExecutionResult> {
       const started = Date.now();
-      const limits = { ...DEFAULT_LIMITS, ...request.limits, ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}) };
+      const limits = {
+        ...DEFAULT_LIMITS,
+        ...request.limits,
+        ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}),
+      };
       if (request.tests.kind !== 'stdio') {
-        return infraErrorResult(`node-subprocess only runs stdio tests, got '${request.tests.kind}'`, testCount(request.tests));
+        return infraErrorResult(
+          `node-subprocess only runs stdio tests, got '${request.tests.kind}'`,
+          testCount(request.tests),
+        );
       }
       const program = `${request.preamble ?? ''}\n${request.program}\n${request.epilogue ?? ''}`;
       const tests: TestResult[] = [];
@@ -93,11 +109,21 @@ export function createSubprocessExecutor(options: SubprocessExecutorOptions = {}
               : compareStdout(run.stdout, test.output)
                 ? 'pass'
                 : 'wrong_answer';
-          tests.push({ index, outcome, durationMs: run.ms, stdout: run.stdout, stderr: run.stderr, expected: test.output });
+          tests.push({
+            index,
+            outcome,
+            durationMs: run.ms,
+            stdout: run.stdout,
+            stderr: run.stderr,
+            expected: test.output,
+          });
           if (outcome !== 'pass' && request.stopOnFirstFailure) break;
         }
       } catch (err) {
-        return infraErrorResult(`cannot start ${o.nodePath}: ${(err as Error).message}`, request.tests.cases.length);
+        return infraErrorResult(
+          `cannot start ${o.nodePath}: ${(err as Error).message}`,
+          request.tests.cases.length,
+        );
       }
       const failed = tests.find((t) => t.outcome !== 'pass');
       return {

@@ -34,12 +34,16 @@ describe('custom executor plugin', () => {
       stopOnFirstFailure: true,
     });
     expect(slow.outcome).toBe('timeout');
-    const broken = await (await registry.create('executor', 'node-subprocess', { nodePath: '/nonexistent/node' })).run({
+    const broken = await (
+      await registry.create('executor', 'node-subprocess', { nodePath: '/nonexistent/node' })
+    ).run({
       program: 'console.log(1)',
       tests,
     });
     expect(broken.outcome).toBe('infra_error');
-    await expect(registry.create('executor', 'node-subprocess', { timeoutMs: -5 })).rejects.toThrow(/timeoutMs/);
+    await expect(registry.create('executor', 'node-subprocess', { timeoutMs: -5 })).rejects.toThrow(
+      /timeoutMs/,
+    );
   });
 
   it('plugs into the trainer by name from config', async () => {

@@ -56,5 +56,7 @@ export function createCommentMask(options: CommentMaskOptions = {}): MaskStrateg
 }
 
 if (!registry.has('mask', 'no-comments')) {
-  registry.register('mask', 'no-comments', (options) => createCommentMask(options), { schema: commentMaskOptions });
+  registry.register('mask', 'no-comments', (options) => createCommentMask(options), {
+    schema: commentMaskOptions,
+  });
 }

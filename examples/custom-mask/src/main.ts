@@ -4,4 +4,6 @@ import { loadConfig, runPipeline } from '@stepcoder/cli';
 import './index.js';
 
 const configPath = fileURLToPath(new URL('../../tiny-python/config.yaml', import.meta.url));
-await runPipeline(loadConfig(configPath, ['mask=no-comments', 'outDir=runs/custom-mask', ...process.argv.slice(2)]));
+await runPipeline(
+  loadConfig(configPath, ['mask=no-comments', 'outDir=runs/custom-mask', ...process.argv.slice(2)]),
+);

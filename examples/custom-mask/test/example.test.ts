@@ -12,7 +12,9 @@ describe('custom mask plugin', () => {
     const mask = await registry.create('mask', 'no-comments', { commentWeight: 0.25 });
     const given = 'def f(x):\n';
     const completion = '    # add one\n    return x + 1  # "#" inside a string is code\n';
-    const tokens = [...completion.matchAll(/\s+|\w+|[^\w\s]/g)].map((m) => [m.index!, m.index! + m[0].length] as const);
+    const tokens = [...completion.matchAll(/\s+|\w+|[^\w\s]/g)].map(
+      (m) => [m.index!, m.index! + m[0].length] as const,
+    );
     const weights = mask.weights({
       program: given + completion,
       completionStart: given.length,

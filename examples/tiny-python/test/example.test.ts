@@ -23,7 +23,10 @@ describe('tiny-python example', () => {
     expect(config.curriculum).toEqual({ name: 'steps', options: { stepsPerStage: 4 } });
     expect(config.mask).toBe('line');
     const chunks: string[] = [];
-    const summary = await runPipeline(config, { quiet: true, out: { write: (s: string) => chunks.push(s) } as never });
+    const summary = await runPipeline(config, {
+      quiet: true,
+      out: { write: (s: string) => chunks.push(s) } as never,
+    });
     expect(summary.iterations).toHaveLength(2);
     expect(summary.iterations[1]!.step).toBe(2);
     for (const it of summary.iterations) {

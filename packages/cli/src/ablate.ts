@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StepcoderConfig } from './config.js';
-import { type RunIo, createRunContext, evalStage, sftStage, trainStage } from './run.js';
+import { createRunContext, evalStage, type RunIo, sftStage, trainStage } from './run.js';
 
 /** The 2×2 grid of the paper's ablation: CCCS on/off × FGO on/off, everything else shared. */
 export const ABLATION_VARIANTS = [
@@ -63,7 +63,13 @@ export async function runAblation(
       const config: StepcoderConfig = {
         ...base,
         seed,
-        outDir: join(seedDir, v.name.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').toLowerCase()),
+        outDir: join(
+          seedDir,
+          v.name
+            .replace(/[^A-Za-z0-9]+/g, '-')
+            .replace(/^-|-$/g, '')
+            .toLowerCase(),
+        ),
         curriculum: withOptions(base.curriculum, v.curriculum),
         mask: withOptions(base.mask, v.mask),
         model: { ...base.model, checkpoint: join(seedDir, 'sft') },
@@ -95,7 +101,8 @@ export async function runAblation(
       seeds: mine.length,
     };
   });
-  const pct = (s: { mean: number; std: number }) => `${(100 * s.mean).toFixed(1)} ± ${(100 * s.std).toFixed(1)}`;
+  const pct = (s: { mean: number; std: number }) =>
+    `${(100 * s.mean).toFixed(1)} ± ${(100 * s.std).toFixed(1)}`;
   const markdown = [
     `| variant | train pass@1 (%) | held-out pass@1 (%) | seeds |`,
     `|---|---:|---:|---:|`,

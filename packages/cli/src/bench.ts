@@ -1,5 +1,5 @@
 import type { StepcoderConfig } from './config.js';
-import { type RunIo, createRunContext, trainStage } from './run.js';
+import { createRunContext, type RunIo, trainStage } from './run.js';
 
 interface Timing {
   generateMs: number;

@@ -19,7 +19,12 @@ function collect(value: string, previous: string[]): string[] {
 function withCommon(cmd: Command): Command {
   return cmd
     .option('-c, --config <file>', 'JSON or YAML config file (see the CLI README for every key)')
-    .option('-s, --set <path=value>', 'override one config value, e.g. --set train.steps=50 (repeatable)', collect, []);
+    .option(
+      '-s, --set <path=value>',
+      'override one config value, e.g. --set train.steps=50 (repeatable)',
+      collect,
+      [],
+    );
 }
 
 function parseSeeds(text: string): number[] {
@@ -32,8 +37,12 @@ function parseSeeds(text: string): number[] {
 
 /** Build the `stepcoder` command tree on `program` and run it on `argv`. */
 export async function main(program: Command, argv: string[]): Promise<void> {
-  const version = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version as string;
-  program.name('stepcoder').description('StepCoder: RL for code generation with CCCS and FGO').version(version);
+  const version = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+    .version as string;
+  program
+    .name('stepcoder')
+    .description('StepCoder: RL for code generation with CCCS and FGO')
+    .version(version);
 
   withCommon(program.command('run'))
     .description('the main job: SFT warm-start, evaluate, PPO, evaluate again')
@@ -102,7 +111,10 @@ export async function main(program: Command, argv: string[]): Promise<void> {
       if (!problem) {
         throw new StepcoderError(
           'INVALID_CONFIG',
-          `No problem '${problemId}'. Some ids: ${all.slice(0, 8).map((p) => p.id).join(', ')}`,
+          `No problem '${problemId}'. Some ids: ${all
+            .slice(0, 8)
+            .map((p) => p.id)
+            .join(', ')}`,
         );
       }
       const preview = await previewStages(problem);
@@ -110,7 +122,9 @@ export async function main(program: Command, argv: string[]): Promise<void> {
         `${problem.id}: ${preview.stageCount} stages (split by ${preview.split.method}${preview.split.reason ? `: ${preview.split.reason}` : ''})\n`,
       );
       for (const s of preview.stages) {
-        process.stdout.write(`\n--- stage ${s.stage}: given ${s.givenPrefix.length} chars, model writes ${s.target.length} chars ---\n`);
+        process.stdout.write(
+          `\n--- stage ${s.stage}: given ${s.givenPrefix.length} chars, model writes ${s.target.length} chars ---\n`,
+        );
         process.stdout.write(`${s.givenPrefix}\u2502${s.target}\n`);
       }
     });

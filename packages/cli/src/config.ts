@@ -6,10 +6,13 @@ import { z } from 'zod';
 import { applyOverrides } from './overrides.js';
 
 /** A plugin named in config: `"line"` or `{ name: "soft", options: { floor: 0.1 } }`. */
-const pluginRef = z.union([
-  z.string().min(1),
-  z.object({ name: z.string().min(1), options: z.record(z.string(), z.unknown()).optional() }).strict(),
-]);
+const pluginRef = z.union(
+  [
+    z.string().min(1),
+    z.object({ name: z.string().min(1), options: z.record(z.string(), z.unknown()).optional() }).strict(),
+  ],
+  { error: 'expected a plugin name ("line") or { name, options }' },
+);
 export type PluginRefConfig = z.infer<typeof pluginRef>;
 
 export const configSchema = z
@@ -89,17 +92,25 @@ export function loadConfig(path: string | undefined, overrides: readonly string[
     try {
       text = readFileSync(path, 'utf8');
     } catch (err) {
-      throw new StepcoderError('INVALID_CONFIG', `Cannot read config file ${path}: ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw new StepcoderError(
+        'INVALID_CONFIG',
+        `Cannot read config file ${path}: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
     }
     try {
       const ext = extname(path).toLowerCase();
       raw = (ext === '.json' ? JSON.parse(text) : parseYaml(text)) ?? {};
     } catch (err) {
-      throw new StepcoderError('INVALID_CONFIG', `Config file ${path} does not parse: ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw new StepcoderError(
+        'INVALID_CONFIG',
+        `Config file ${path} does not parse: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
     }
     if (typeof raw !== 'object' || Array.isArray(raw)) {
       throw new StepcoderError('INVALID_CONFIG', `Config file ${path} must hold an object at the top level`);

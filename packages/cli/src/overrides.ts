@@ -5,7 +5,10 @@ import { StepcoderError } from '@stepcoder/core';
  * JSON when they parse (`3`, `true`, `[1,2]`, `{"a":1}`), as strings otherwise, so
  * `--set mask.name=line` and `--set ppo.lr=1e-4` both do what they look like.
  */
-export function applyOverrides(config: Record<string, unknown>, overrides: readonly string[]): Record<string, unknown> {
+export function applyOverrides(
+  config: Record<string, unknown>,
+  overrides: readonly string[],
+): Record<string, unknown> {
   const out = structuredClone(config);
   for (const item of overrides) {
     const eq = item.indexOf('=');
@@ -27,9 +30,13 @@ export function applyOverrides(config: Record<string, unknown>, overrides: reado
       const next = node[key];
       if (next === undefined) node[key] = {};
       else if (typeof next !== 'object' || next === null || Array.isArray(next)) {
-        throw new StepcoderError('INVALID_CONFIG', `Override '${item}': '${key}' is not an object in the config`, {
-          details: { override: item, key },
-        });
+        throw new StepcoderError(
+          'INVALID_CONFIG',
+          `Override '${item}': '${key}' is not an object in the config`,
+          {
+            details: { override: item, key },
+          },
+        );
       }
       node = node[key] as Record<string, unknown>;
     }

@@ -51,7 +51,9 @@ function chart(metric: string, series: PlotSeries[]): string {
         `<text x="${pad.l - 6}" y="${sy(y) + 4}" text-anchor="end">${fmt(y)}</text><line x1="${pad.l}" x2="${W - pad.r}" y1="${sy(y)}" y2="${sy(y)}" stroke="#eee"/>`,
     )
     .join('');
-  const xt = [x0, x1].map((x) => `<text x="${sx(x)}" y="${H - 10}" text-anchor="middle">${fmt(x)}</text>`).join('');
+  const xt = [x0, x1]
+    .map((x) => `<text x="${sx(x)}" y="${H - 10}" text-anchor="middle">${fmt(x)}</text>`)
+    .join('');
   return `<figure><svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" font-family="sans-serif" font-size="11">
 <text x="${W / 2}" y="16" text-anchor="middle" font-size="13" font-weight="bold">${escapeHtml(metric)}</text>
 ${ticks}${xt}<line x1="${pad.l}" x2="${pad.l}" y1="${pad.t}" y2="${H - pad.b}" stroke="#999"/>${lines}</svg></figure>`;

@@ -1,4 +1,4 @@
-import { type Registry, registry as globalRegistry } from '@stepcoder/core';
+import { registry as globalRegistry, type Registry } from '@stepcoder/core';
 
 /**
  * Config names plugins by kind and name; their packages are imported only when a config uses them

@@ -49,7 +49,9 @@ export function createProgress(
       const elapsed = (Date.now() - started) / 1000;
       const eta = done > 0 ? (elapsed / done) * (total - done) : Number.NaN;
       const info = payload ? ` | ${formatPayload(payload)}` : '';
-      stream.write(`${task} ${done}/${total} | ${elapsed.toFixed(0)}s elapsed, ETA ${Number.isFinite(eta) ? `${eta.toFixed(0)}s` : '?'}${info}\n`);
+      stream.write(
+        `${task} ${done}/${total} | ${elapsed.toFixed(0)}s elapsed, ETA ${Number.isFinite(eta) ? `${eta.toFixed(0)}s` : '?'}${info}\n`,
+      );
     },
     stop() {},
   };

@@ -3,22 +3,22 @@ import { join } from 'node:path';
 import type { Curriculum, EventBus, Executor, Problem } from '@stepcoder/core';
 import type { Policy } from '@stepcoder/model';
 import {
+  createTrainer,
   type EvaluationReport,
+  evaluatePassAtK,
   type IterationResult,
+  resumeTrainer,
+  runSft,
   type SftResult,
   type TrainerConfig,
-  createTrainer,
-  resumeTrainer,
-  evaluatePassAtK,
-  runSft,
 } from '@stepcoder/ppo';
 import type { StepcoderConfig } from './config.js';
 import { MetricsLog } from './metrics-log.js';
 import { renderPlotHtml } from './plot.js';
 import { createProgress } from './progress.js';
 import {
-  type ProblemSplit,
   createBus,
+  type ProblemSplit,
   setupBackend,
   setupCurriculum,
   setupExecutor,
@@ -44,9 +44,22 @@ export interface RunContext {
   dispose(): Promise<void>;
 }
 
-export const PLOT_METRICS = ['reward_mean', 'pass_rate', 'kl', 'masked_fraction', 'stage_mean', 'policy_loss', 'value_loss', 'entropy'];
+export const PLOT_METRICS = [
+  'reward_mean',
+  'pass_rate',
+  'kl',
+  'masked_fraction',
+  'stage_mean',
+  'policy_loss',
+  'value_loss',
+  'entropy',
+];
 
-export async function createRunContext(config: StepcoderConfig, io: RunIo = {}, checkpoint?: string): Promise<RunContext> {
+export async function createRunContext(
+  config: StepcoderConfig,
+  io: RunIo = {},
+  checkpoint?: string,
+): Promise<RunContext> {
   await setupBackend(config, !io.quiet);
   const [policy, problems, executor, curriculum] = await Promise.all([
     setupPolicy(config, checkpoint),
@@ -99,7 +112,10 @@ export async function sftStage(ctx: RunContext, io: RunIo = {}): Promise<SftResu
   await ctx.policy.save(join(config.outDir, 'sft'));
   const first = result.epochLosses[0];
   const last = result.epochLosses[result.epochLosses.length - 1];
-  write(io, `sft: ${result.examples} examples, ${config.sft.epochs} epochs, loss ${fmt(first)} -> ${fmt(last)} (saved ${join(config.outDir, 'sft')})\n`);
+  write(
+    io,
+    `sft: ${result.examples} examples, ${config.sft.epochs} epochs, loss ${fmt(first)} -> ${fmt(last)} (saved ${join(config.outDir, 'sft')})\n`,
+  );
   return result;
 }
 
@@ -125,7 +141,9 @@ export async function trainStage(
     advantage: config.advantage,
     events: ctx.events,
   } as TrainerConfig;
-  const trainer = resumeFrom ? await resumeTrainer(resumeFrom, trainerConfig) : await createTrainer(trainerConfig);
+  const trainer = resumeFrom
+    ? await resumeTrainer(resumeFrom, trainerConfig)
+    : await createTrainer(trainerConfig);
   const first = trainer.step;
   const progress = createProgress('train', steps, { quiet: io.quiet });
   const results: IterationResult[] = [];
@@ -133,7 +151,13 @@ export async function trainStage(
     for (let i = first; i < steps; i++) {
       const r = await trainer.iterate();
       results.push(r);
-      log.write({ step: r.step, ...r.metrics, ...prefixed('time_', r.timing), samples: r.samples, skipped: r.skipped });
+      log.write({
+        step: r.step,
+        ...r.metrics,
+        ...prefixed('time_', r.timing),
+        samples: r.samples,
+        skipped: r.skipped,
+      });
       progress.update(i + 1, {
         reward: r.metrics.reward_mean ?? Number.NaN,
         pass: r.metrics.pass_rate ?? Number.NaN,
@@ -146,7 +170,10 @@ export async function trainStage(
     await trainer.dispose();
   }
   const rows = MetricsLog.read(log.path);
-  writeFileSync(join(config.outDir, 'plot.html'), renderPlotHtml(`stepcoder train (seed ${config.seed})`, [{ label: 'train', rows }], PLOT_METRICS));
+  writeFileSync(
+    join(config.outDir, 'plot.html'),
+    renderPlotHtml(`stepcoder train (seed ${config.seed})`, [{ label: 'train', rows }], PLOT_METRICS),
+  );
   write(io, `train: ${steps} PPO steps (metrics ${log.path}, plot ${join(config.outDir, 'plot.html')})\n`);
   return results;
 }
@@ -161,7 +188,8 @@ export async function evalStage(ctx: RunContext, label: string, io: RunIo = {}):
   const { config } = ctx;
   const sets: Array<[keyof EvalReports, Problem[]]> = [];
   if (config.eval.on !== 'heldout') sets.push(['train', ctx.problems.train]);
-  if (config.eval.on !== 'train' && ctx.problems.heldout.length > 0) sets.push(['heldout', ctx.problems.heldout]);
+  if (config.eval.on !== 'train' && ctx.problems.heldout.length > 0)
+    sets.push(['heldout', ctx.problems.heldout]);
   const reports: EvalReports = {};
   for (const [name, problems] of sets) {
     const progress = createProgress(`eval ${label} ${name}`, problems.length, { quiet: io.quiet });
@@ -189,7 +217,12 @@ export async function evalStage(ctx: RunContext, label: string, io: RunIo = {}):
 
 export function describeEval(reports: EvalReports): string {
   return (Object.entries(reports) as Array<[string, EvaluationReport]>)
-    .map(([name, r]) => `${name} ${Object.entries(r.passAtK).map(([k, v]) => `${k} ${(100 * v).toFixed(1)}%`).join(', ')} (${r.problems} problems)`)
+    .map(
+      ([name, r]) =>
+        `${name} ${Object.entries(r.passAtK)
+          .map(([k, v]) => `${k} ${(100 * v).toFixed(1)}%`)
+          .join(', ')} (${r.problems} problems)`,
+    )
     .join('; ');
 }
 
@@ -216,9 +249,22 @@ export async function runPipeline(config: StepcoderConfig, io: RunIo = {}): Prom
     const before = await evalStage(ctx, 'before', io);
     const iterations = config.train.steps > 0 ? await trainStage(ctx, io) : [];
     const after = await evalStage(ctx, 'after', io);
-    const summary = { seed: config.seed, before, after, sft, iterations, seconds: (Date.now() - started) / 1000 };
-    writeFileSync(join(config.outDir, 'summary.json'), `${JSON.stringify({ ...summary, iterations: iterations.map((i) => ({ step: i.step, ...i.metrics })) }, null, 2)}\n`);
-    write(io, `pass rate before PPO: ${describeEval(before)}\npass rate after PPO:  ${describeEval(after)}\n(${summary.seconds.toFixed(0)} s, outputs in ${config.outDir})\n`);
+    const summary = {
+      seed: config.seed,
+      before,
+      after,
+      sft,
+      iterations,
+      seconds: (Date.now() - started) / 1000,
+    };
+    writeFileSync(
+      join(config.outDir, 'summary.json'),
+      `${JSON.stringify({ ...summary, iterations: iterations.map((i) => ({ step: i.step, ...i.metrics })) }, null, 2)}\n`,
+    );
+    write(
+      io,
+      `pass rate before PPO: ${describeEval(before)}\npass rate after PPO:  ${describeEval(after)}\n(${summary.seconds.toFixed(0)} s, outputs in ${config.outDir})\n`,
+    );
     return summary;
   } finally {
     await ctx.dispose();

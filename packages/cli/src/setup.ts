@@ -1,29 +1,29 @@
 import {
   type Backend,
   type Curriculum,
+  createEventBus,
   type EventBus,
   type Executor,
+  registry as globalRegistry,
   type PluginKind,
   type PluginKinds,
   type Problem,
   type Registry,
   Rng,
   StepcoderError,
-  createEventBus,
-  registry as globalRegistry,
 } from '@stepcoder/core';
 import { loadMini } from '@stepcoder/datasets';
 import {
+  createByteTokenizer,
+  createPolicy,
   GPT2_MINI,
   GPT2_SMALL,
   GPT2_TINY,
   type GPT2Config,
-  type Policy,
-  createByteTokenizer,
-  createPolicy,
   initBackend,
   loadPolicy,
   loadTokenizer,
+  type Policy,
 } from '@stepcoder/model';
 import type { PluginRefConfig, StepcoderConfig } from './config.js';
 import { registerPluginLoaders } from './plugins.js';
@@ -56,7 +56,10 @@ export async function setupBackend(config: StepcoderConfig, log = true): Promise
 }
 
 /** A fresh policy from the preset, or the checkpoint `model.checkpoint` (or `checkpoint`) names. */
-export async function setupPolicy(config: StepcoderConfig, checkpoint = config.model.checkpoint): Promise<Policy> {
+export async function setupPolicy(
+  config: StepcoderConfig,
+  checkpoint = config.model.checkpoint,
+): Promise<Policy> {
   const tokenizer = config.model.tokenizer ? await loadTokenizer(config.model.tokenizer) : undefined;
   if (checkpoint) return loadPolicy(checkpoint, { tokenizer, seed: config.seed });
   const modelConfig = { ...PRESETS[config.model.preset], ...(config.model.config ?? {}) } as GPT2Config;
@@ -67,11 +70,18 @@ export async function setupPolicy(config: StepcoderConfig, checkpoint = config.m
       "model.preset 'small' has GPT-2's 50257-token vocabulary: give model.tokenizer (a GPT-2 tokenizer.json) or model.checkpoint",
     );
   }
-  return createPolicy({ config: { ...modelConfig, vocabSize: Math.max(modelConfig.vocabSize, tok.vocabSize) }, tokenizer: tok, seed: config.seed });
+  return createPolicy({
+    config: { ...modelConfig, vocabSize: Math.max(modelConfig.vocabSize, tok.vocabSize) },
+    tokenizer: tok,
+    seed: config.seed,
+  });
 }
 
 /** Load the configured dataset and split it (seeded) into training and held-out problems. */
-export async function setupProblems(config: StepcoderConfig, registry: Registry = globalRegistry): Promise<ProblemSplit> {
+export async function setupProblems(
+  config: StepcoderConfig,
+  registry: Registry = globalRegistry,
+): Promise<ProblemSplit> {
   registerPluginLoaders(registry);
   const { data } = config;
   let problems: Problem[];
@@ -79,9 +89,13 @@ export async function setupProblems(config: StepcoderConfig, registry: Registry 
     problems = await loadMini(data.language, data.options as never).toArray();
   } else {
     if (!data.path) {
-      throw new StepcoderError('INVALID_CONFIG', `config: data.path is required for dataset '${data.dataset}'`, {
-        details: { path: 'data.path' },
-      });
+      throw new StepcoderError(
+        'INVALID_CONFIG',
+        `config: data.path is required for dataset '${data.dataset}'`,
+        {
+          details: { path: 'data.path' },
+        },
+      );
     }
     const loader = await registry.create('dataset', data.dataset, data.options as never);
     problems = [];
@@ -90,7 +104,10 @@ export async function setupProblems(config: StepcoderConfig, registry: Registry 
   problems = problems.filter((p) => p.canonicalSolutions.length > 0);
   if (data.limit) problems = problems.slice(0, data.limit);
   if (problems.length === 0) {
-    throw new StepcoderError('INVALID_CONFIG', `dataset '${data.dataset}' produced no problems with a canonical solution`);
+    throw new StepcoderError(
+      'INVALID_CONFIG',
+      `dataset '${data.dataset}' produced no problems with a canonical solution`,
+    );
   }
   const shuffled = new Rng(config.seed).split('data-split').shuffle(problems);
   const nHeld = data.evalFraction > 0 ? Math.max(1, Math.round(shuffled.length * data.evalFraction)) : 0;
@@ -105,7 +122,10 @@ function byId(a: Problem, b: Problem): number {
 
 export async function setupExecutor(config: StepcoderConfig): Promise<Executor> {
   registerPluginLoaders();
-  return createFromConfig('executor', config.executor ?? (config.data.language === 'python' ? 'python' : 'js'));
+  return createFromConfig(
+    'executor',
+    config.executor ?? (config.data.language === 'python' ? 'python' : 'js'),
+  );
 }
 
 export async function setupCurriculum(ref: PluginRefConfig): Promise<Curriculum> {

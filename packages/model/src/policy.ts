@@ -481,7 +481,17 @@ function checkWeights(
   }
 }
 
+const createPolicySchema = z.object({
+  config: z.object({}).passthrough(),
+  tokenizer: z.custom<Tokenizer>(
+    (t) => typeof (t as Tokenizer)?.encode === 'function' && typeof (t as Tokenizer)?.decode === 'function',
+    { message: 'expected a Tokenizer (encode/decode/encodeWithOffsets)' },
+  ),
+  seed: z.number().finite(),
+});
+
 export async function createPolicy(options: CreatePolicyOptions): Promise<Policy> {
+  validate(createPolicySchema, options, 'createPolicy options');
   await ensureBackend();
   const config = resolveConfig(options.config, 'createPolicy config');
   const rng = new Rng(options.seed).split('init');

@@ -182,6 +182,17 @@ describe('checkpoints', () => {
     policy.dispose();
   });
 
+  it('reports a folder without config.json and bad createPolicy options clearly', async () => {
+    await expect(loadPolicy(join(dir, 'nowhere'))).rejects.toMatchObject({
+      code: 'CHECKPOINT',
+      message: expect.stringMatching(/config\.json/),
+    });
+    await expect(createPolicy({ config: { ...TEST_CONFIG, nHead: 5 }, tokenizer, seed: 1 })).rejects.toThrow(
+      /nHead: nEmbd must be divisible by nHead/,
+    );
+    await expect(createPolicy({ config: TEST_CONFIG, tokenizer, seed: Number.NaN })).rejects.toThrow(/seed/);
+  });
+
   it('saves Adam state so that training resumes exactly', async () => {
     const ids = tf.tensor2d([[1, 2, 3, 4, 5, 6]], [1, 6], 'int32');
     const loss = (p: Policy) => () =>

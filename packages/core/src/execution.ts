@@ -1,4 +1,5 @@
 import type { Language, TestSuite } from './problem.js';
+import { createRng } from './rng.js';
 
 /**
  * The verdict of one program (or one test). `infra_error` means the executor itself failed (worker
@@ -156,4 +157,18 @@ export function infraErrorResult(message: string, total: number, durationMs = 0)
     stderr: '',
     truncated: false,
   };
+}
+
+/**
+ * Indices of the tests to run, ascending: all, the first N, or a seeded sample of N. Every
+ * executor draws the same sample for the same seed, so verdicts agree across languages.
+ */
+export function selectTests(count: number, budget: TestBudget | undefined): number[] {
+  const all = Array.from({ length: count }, (_, i) => i);
+  if (!budget) return all;
+  if ('first' in budget) return all.slice(0, budget.first);
+  return createRng(budget.seed)
+    .split('test-budget')
+    .sample(all, budget.sample)
+    .sort((a, b) => a - b);
 }

@@ -19,7 +19,7 @@ export type {
   TestBudget,
   TestResult,
 } from './execution.js';
-export { DEFAULT_LIMITS, infraErrorResult, OUTCOMES } from './execution.js';
+export { DEFAULT_LIMITS, infraErrorResult, OUTCOMES, selectTests } from './execution.js';
 
 export type {
   AdvantageEstimator,
@@ -64,7 +64,14 @@ export type {
 export { createRegistry, getGlobalRegistry, PLUGIN_KINDS, Registry, registry } from './registry.js';
 export type { RngState } from './rng.js';
 export { createRng, Rng } from './rng.js';
-export { limitsSchema, parseProblem, problemSchema, testSuiteSchema } from './schemas.js';
+export {
+  executionRequestSchema,
+  limitsSchema,
+  parseProblem,
+  problemSchema,
+  testBudgetSchema,
+  testSuiteSchema,
+} from './schemas.js';
 export { LineIndex, utf8ColumnToUtf16 } from './source.js';
 export type { StandardSchemaV1 } from './standard-schema.js';
 export { validate } from './validation.js';

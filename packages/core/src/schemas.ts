@@ -70,6 +70,28 @@ export const problemSchema = z
   })
   .strict();
 
+export const testBudgetSchema = z.union([
+  z.object({ first: z.number().int().min(0) }).strict(),
+  z.object({ sample: z.number().int().min(0), seed: z.union([z.number(), z.string()]) }).strict(),
+]);
+
+/**
+ * Schema of an `ExecutionRequest`, shared by executors so that every executor rejects the same
+ * malformed requests with the same paths. Executors narrow `language` with `.extend`.
+ */
+export const executionRequestSchema = z.object({
+  program: z.string(),
+  language: languageSchema.optional(),
+  tests: testSuiteSchema,
+  limits: limitsSchema.optional(),
+  coverage: z.boolean().optional(),
+  stopOnFirstFailure: z.boolean().optional(),
+  testBudget: testBudgetSchema.optional(),
+  preamble: z.string().optional(),
+  epilogue: z.string().optional(),
+  signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, 'expected an AbortSignal').optional(),
+});
+
 /** Validate a Problem built by a loader or a user; throws a ValidationError naming each bad field. */
 export function parseProblem(input: unknown, where = 'problem'): Problem {
   return validate(problemSchema, input, where, 'INVALID_PROBLEM') as Problem;

@@ -78,3 +78,17 @@ describe('parseProblem', () => {
     }
   });
 });
+
+describe('selectTests', () => {
+  it('keeps all tests, the first N, or a seeded sample of N in ascending order', async () => {
+    const { selectTests } = await import('../src/index.js');
+    expect(selectTests(4, undefined)).toEqual([0, 1, 2, 3]);
+    expect(selectTests(4, { first: 2 })).toEqual([0, 1]);
+    const a = selectTests(20, { sample: 5, seed: 7 });
+    expect(a).toHaveLength(5);
+    expect([...a].sort((x, y) => x - y)).toEqual(a);
+    expect(new Set(a).size).toBe(5);
+    expect(selectTests(20, { sample: 5, seed: 7 })).toEqual(a);
+    expect(selectTests(20, { sample: 5, seed: 8 })).not.toEqual(a);
+  });
+});

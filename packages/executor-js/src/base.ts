@@ -15,7 +15,7 @@ export { jsExecutorOptionsSchema } from './options.js';
 export type { IsolatePoolOptions } from './pool.js';
 export { IsolatePool, liveIsolateCount, PooledIsolate } from './pool.js';
 export { ProcessHosts } from './process-hosts.js';
-export { decodeValue, selectTests } from './request.js';
+export { decodeValue } from './request.js';
 export type { PositionMapper, PreparedSource } from './transpile.js';
 export { decodeMappings, prepareSource } from './transpile.js';
 

@@ -8,6 +8,7 @@ import {
   type Language,
   matchesCallOutput,
   type Outcome,
+  selectTests,
   type TestResult,
   type TestSuite,
   testCount,
@@ -31,7 +32,7 @@ import {
 } from './options.js';
 import { IsolatePool, liveIsolateCount, type PooledIsolate } from './pool.js';
 import { ProcessHosts } from './process-hosts.js';
-import { checkRequest, decodeValue, encodeCall, resolveLimits, selectTests } from './request.js';
+import { checkRequest, decodeValue, encodeCall, resolveLimits } from './request.js';
 import { type PreparedSource, prepareSource } from './transpile.js';
 
 /** Limit of the harness's own hops before any candidate code ran (set-up only). */

@@ -1,48 +1,18 @@
 import {
-  createRng,
   DEFAULT_LIMITS,
   type ExecutionLimits,
   type ExecutionRequest,
-  limitsSchema,
-  type TestBudget,
-  testSuiteSchema,
+  executionRequestSchema,
+  selectTests,
   validate,
 } from '@stepcoder/core';
 import { z } from 'zod';
 
 const WHERE = "execution request of executor 'js'";
 
-const requestSchema = z.object({
-  program: z.string(),
+const requestSchema = executionRequestSchema.extend({
   language: z.enum(['javascript', 'typescript']).optional(),
-  tests: testSuiteSchema,
-  limits: limitsSchema.optional(),
-  coverage: z.boolean().optional(),
-  stopOnFirstFailure: z.boolean().optional(),
-  testBudget: z
-    .union([
-      z.object({ first: z.number().int().min(0) }).strict(),
-      z.object({ sample: z.number().int().min(0), seed: z.union([z.number(), z.string()]) }).strict(),
-    ])
-    .optional(),
-  preamble: z.string().optional(),
-  epilogue: z.string().optional(),
-  signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, 'expected an AbortSignal').optional(),
 });
-
-/**
- * Indices of the tests to run, ascending: all, the first N, or a seeded sample of N (the same
- * sample executor-python draws for the same seed).
- */
-export function selectTests(count: number, budget: TestBudget | undefined): number[] {
-  const all = Array.from({ length: count }, (_, i) => i);
-  if (!budget) return all;
-  if ('first' in budget) return all.slice(0, budget.first);
-  return createRng(budget.seed)
-    .split('test-budget')
-    .sample(all, budget.sample)
-    .sort((a, b) => a - b);
-}
 
 /** Validate a request; throws a ValidationError that names the bad field. */
 export function checkRequest(request: ExecutionRequest): void {

@@ -6,6 +6,5 @@ export type { PoolStats, PythonPoolOptions } from './pool.js';
 export { PythonPool } from './pool.js';
 export type { PythonInfo } from './python.js';
 export { ensurePython, MIN_PYTHON } from './python.js';
-export { selectTests } from './request.js';
 export type { ChildExit, JobEnd, JobHooks, KillReason, WorkerInfo, WorkerSpec } from './worker.js';
 export { PythonWorker } from './worker.js';

@@ -1,11 +1,9 @@
 import {
-  createRng,
   type ExecutionLimits,
   type ExecutionRequest,
-  limitsSchema,
-  type TestBudget,
+  executionRequestSchema,
+  selectTests,
   type TestSuite,
-  testSuiteSchema,
   validate,
 } from '@stepcoder/core';
 import { z } from 'zod';
@@ -13,34 +11,9 @@ import { assertWireValues, encodeWire } from './wire.js';
 
 const WHERE = "execution request of executor 'python'";
 
-const requestSchema = z.object({
-  program: z.string(),
+const requestSchema = executionRequestSchema.extend({
   language: z.literal('python', { error: "executor 'python' runs only language 'python'" }).optional(),
-  tests: testSuiteSchema,
-  limits: limitsSchema.optional(),
-  coverage: z.boolean().optional(),
-  stopOnFirstFailure: z.boolean().optional(),
-  testBudget: z
-    .union([
-      z.object({ first: z.number().int().min(0) }).strict(),
-      z.object({ sample: z.number().int().min(0), seed: z.union([z.number(), z.string()]) }).strict(),
-    ])
-    .optional(),
-  preamble: z.string().optional(),
-  epilogue: z.string().optional(),
-  signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, 'expected an AbortSignal').optional(),
 });
-
-/** Indices of the tests to run, ascending: all, the first N, or a seeded sample of N. */
-export function selectTests(count: number, budget: TestBudget | undefined): number[] {
-  const all = Array.from({ length: count }, (_, i) => i);
-  if (!budget) return all;
-  if ('first' in budget) return all.slice(0, budget.first);
-  return createRng(budget.seed)
-    .split('test-budget')
-    .sample(all, budget.sample)
-    .sort((a, b) => a - b);
-}
 
 /** What the parent needs to judge a run, derived from the request. */
 export interface Plan {

@@ -5,10 +5,11 @@ import {
   type ExecutionRequest,
   registry,
   StepcoderError,
+  selectTests,
   ValidationError,
 } from '@stepcoder/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createPythonExecutor, ensurePython, selectTests } from '../src/index.js';
+import { createPythonExecutor, ensurePython } from '../src/index.js';
 import { PYTHON } from './python-path.js';
 
 const executor = createPythonExecutor({ pythonPath: PYTHON, poolSize: 2 });

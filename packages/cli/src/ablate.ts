@@ -11,6 +11,9 @@ export const ABLATION_VARIANTS = [
   { name: 'StepCoder (CCCS+FGO)', curriculum: 'steps', mask: 'line' },
 ] as const;
 
+/** The row of the shared SFT checkpoint every variant starts from. */
+export const SFT_ONLY = 'SFT only (start of every variant)';
+
 export interface AblationCell {
   variant: string;
   seed: number;
@@ -56,6 +59,22 @@ export async function runAblation(
     try {
       if (!base.model.checkpoint && base.sft.epochs > 0) await sftStage(sftCtx, io);
       else await sftCtx.policy.save(join(seedDir, 'sft'));
+      // The shared starting point of the four variants, reported as its own row.
+      const start = await evalStage(
+        { ...sftCtx, config: { ...sftConfig, eval: { ...base.eval, k: [1] } } },
+        'sft',
+        {
+          ...io,
+          quiet: true,
+        },
+      );
+      cells.push({
+        variant: SFT_ONLY,
+        seed,
+        train: start.train?.passAtK['pass@1'] ?? Number.NaN,
+        heldout: start.heldout?.passAtK['pass@1'] ?? Number.NaN,
+        rewardLast: Number.NaN,
+      });
     } finally {
       await sftCtx.dispose();
     }
@@ -92,10 +111,10 @@ export async function runAblation(
       }
     }
   }
-  const rows: AblationRow[] = ABLATION_VARIANTS.map((v) => {
-    const mine = cells.filter((c) => c.variant === v.name);
+  const rows: AblationRow[] = [SFT_ONLY, ...ABLATION_VARIANTS.map((v) => v.name)].map((variant) => {
+    const mine = cells.filter((c) => c.variant === variant);
     return {
-      variant: v.name,
+      variant,
       train: stats(mine.map((c) => c.train)),
       heldout: stats(mine.map((c) => c.heldout)),
       seeds: mine.length,

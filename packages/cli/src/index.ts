@@ -1,5 +1,5 @@
 export type { AblationCell, AblationRow } from './ablate.js';
-export { ABLATION_VARIANTS, runAblation } from './ablate.js';
+export { ABLATION_VARIANTS, runAblation, SFT_ONLY } from './ablate.js';
 export { runBench } from './bench.js';
 export { main } from './commands.js';
 export type { PluginRefConfig, StepcoderConfig, StepcoderConfigInput } from './config.js';

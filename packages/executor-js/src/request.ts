@@ -3,7 +3,6 @@ import {
   type ExecutionLimits,
   type ExecutionRequest,
   executionRequestSchema,
-  selectTests,
   validate,
 } from '@stepcoder/core';
 import { z } from 'zod';

@@ -26,6 +26,8 @@ export interface AblationRow {
   variant: string;
   train: { mean: number; std: number };
   heldout: { mean: number; std: number };
+  /** Mean rollout reward of the last PPO iteration (NaN for the SFT row). */
+  rewardLast: { mean: number; std: number };
   seeds: number;
 }
 
@@ -117,15 +119,23 @@ export async function runAblation(
       variant,
       train: stats(mine.map((c) => c.train)),
       heldout: stats(mine.map((c) => c.heldout)),
+      rewardLast: stats(mine.map((c) => c.rewardLast)),
       seeds: mine.length,
     };
   });
   const pct = (s: { mean: number; std: number }) =>
     `${(100 * s.mean).toFixed(1)} ± ${(100 * s.std).toFixed(1)}`;
   const markdown = [
-    `| variant | train pass@1 (%) | held-out pass@1 (%) | seeds |`,
-    `|---|---:|---:|---:|`,
-    ...rows.map((r) => `| ${r.variant} | ${pct(r.train)} | ${pct(r.heldout)} | ${r.seeds} |`),
+    `| variant | train pass@1 (%) | held-out pass@1 (%) | last-iteration reward | seeds |`,
+    `|---|---:|---:|---:|---:|`,
+    ...rows.map(
+      (r) =>
+        `| ${r.variant} | ${pct(r.train)} | ${pct(r.heldout)} | ${
+          Number.isNaN(r.rewardLast.mean)
+            ? '–'
+            : `${r.rewardLast.mean.toFixed(2)} ± ${r.rewardLast.std.toFixed(2)}`
+        } | ${r.seeds} |`,
+    ),
   ].join('\n');
   mkdirSync(base.outDir, { recursive: true });
   writeFileSync(join(base.outDir, 'ablation.json'), `${JSON.stringify({ seeds, cells, rows }, null, 2)}\n`);

@@ -219,7 +219,15 @@ export class Registry {
     const loader = this.loaders.get(`${kind}:${name}`) ?? this.loaders.get(`${kind}:*`);
     if (loader && !this.loaded.has(loader)) {
       this.loaded.add(loader);
-      await loader();
+      try {
+        await loader();
+      } catch (err) {
+        throw new StepcoderError(
+          'UNKNOWN_PLUGIN',
+          `Loading the package that provides ${kind} '${name}' failed: ${err instanceof Error ? err.message : String(err)}`,
+          { cause: err, details: { kind, name } },
+        );
+      }
       const entry = this.entry(kind, name);
       if (entry) return entry;
     }

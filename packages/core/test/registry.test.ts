@@ -191,4 +191,12 @@ describe('Registry', () => {
     expect(loads).toBe(1);
     await expect(r.create('reward', 'still-missing')).rejects.toThrow(/Registered rewards: 'lazy'/);
   });
+
+  it('reports a loader that fails to import, naming the plugin', async () => {
+    const r = createRegistry();
+    r.setLoader('executor', 'python', () => import('@stepcoder/not-installed-anywhere' as string));
+    const err = await r.create('executor', 'python').catch((e: unknown) => e);
+    expect(StepcoderError.is(err, 'UNKNOWN_PLUGIN')).toBe(true);
+    expect((err as Error).message).toMatch(/^Loading the package that provides executor 'python' failed: /);
+  });
 });

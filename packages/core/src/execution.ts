@@ -144,10 +144,18 @@ export interface Executor {
   dispose(): Promise<void>;
 }
 
-/** Helper for executors: an infra_error result that carries the reason. */
-export function infraErrorResult(message: string, total: number, durationMs = 0): ExecutionResult {
+/**
+ * A result decided before any test ran (the program did not compile, the executor failed): no
+ * per-test results, no output.
+ */
+export function resultWithoutTests(
+  outcome: Outcome,
+  message: string,
+  total: number,
+  durationMs = 0,
+): ExecutionResult {
   return {
-    outcome: 'infra_error',
+    outcome,
     tests: [],
     passed: 0,
     total,
@@ -157,6 +165,11 @@ export function infraErrorResult(message: string, total: number, durationMs = 0)
     stderr: '',
     truncated: false,
   };
+}
+
+/** Helper for executors: an infra_error result that carries the reason. */
+export function infraErrorResult(message: string, total: number, durationMs = 0): ExecutionResult {
+  return resultWithoutTests('infra_error', message, total, durationMs);
 }
 
 /**

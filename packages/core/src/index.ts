@@ -19,7 +19,7 @@ export type {
   TestBudget,
   TestResult,
 } from './execution.js';
-export { DEFAULT_LIMITS, infraErrorResult, OUTCOMES, selectTests } from './execution.js';
+export { DEFAULT_LIMITS, infraErrorResult, OUTCOMES, resultWithoutTests, selectTests } from './execution.js';
 
 export type {
   AdvantageEstimator,

@@ -8,6 +8,7 @@ import {
   type Language,
   matchesCallOutput,
   type Outcome,
+  resultWithoutTests,
   selectTests,
   type TestResult,
   type TestSuite,
@@ -756,17 +757,7 @@ export function createJsExecutor(options: JsExecutorOptions = {}): JsExecutor {
 }
 
 function compileError(message: string, total: number, durationMs: number): ExecutionResult {
-  return {
-    outcome: 'compile_error',
-    tests: [],
-    passed: 0,
-    total,
-    durationMs,
-    message,
-    stdout: '',
-    stderr: '',
-    truncated: false,
-  };
+  return resultWithoutTests('compile_error', message, total, durationMs);
 }
 
 /** Test count of a request that may be malformed (for infra_error results). */

@@ -1,3 +1,4 @@
+import type { GenerateOptions, Generation } from '@stepcoder/model';
 import type * as tf from '@tensorflow/tfjs-core';
 
 /*
@@ -13,24 +14,9 @@ export interface PolicyTokenizer {
   decode(ids: readonly number[]): string;
 }
 
-export interface PolicyGenerateOptions {
-  maxNewTokens: number;
-  temperature?: number;
-  topK?: number;
-  topP?: number;
-  stop?: string[];
-  seed: number;
-  useCache?: boolean;
-}
-
-export interface PolicyGeneration {
-  promptIds: number[];
-  tokenIds: number[];
-  logprobs: number[];
-  text: string;
-  tokenSpans: Array<[number, number]>;
-  finishReason: 'eos' | 'stop' | 'length';
-}
+/** Generation options and results are the model package's own types, not copies of them. */
+export type PolicyGenerateOptions = GenerateOptions;
+export type PolicyGeneration = Generation;
 
 export interface TrainablePolicy {
   readonly config: { readonly vocabSize: number; readonly nPositions: number };

@@ -105,6 +105,7 @@ export function createPythonExecutor(options: PythonExecutorOptions = {}): Pytho
         maxProcesses: resolved.maxProcesses,
         env: candidateEnv,
         hitCap: resolved.coverageHitCap,
+        coverageBackend: resolved.coverageBackend,
       });
       const judge = new Judge(plan, resolved.tolerance);
       let end: Awaited<ReturnType<PythonPool['run']>>;

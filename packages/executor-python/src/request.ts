@@ -33,6 +33,7 @@ export interface JobSettings {
   maxProcesses: number;
   env: Record<string, string>;
   hitCap: number;
+  coverageBackend: 'auto' | 'counters' | 'trace';
 }
 
 /** Validate a request (throws ValidationError naming the bad field) and fill in limits/budget. */
@@ -71,6 +72,7 @@ export function buildJob(plan: Plan, request: ExecutionRequest, settings: JobSet
     program: plan.program,
     coverage: plan.coverage,
     hitCap: settings.hitCap,
+    coverageBackend: settings.coverageBackend,
     maxOutputBytes: limits.maxOutputBytes,
     // Return values are not capped by maxOutputBytes; the record cap only stops floods.
     maxRecordBytes: Math.max(32 * 1024 * 1024, 4 * limits.maxOutputBytes),

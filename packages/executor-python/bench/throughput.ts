@@ -61,7 +61,11 @@ async function main(): Promise<void> {
     coverageBackend: 'counters',
   });
   // The interpreter's own line events (sys.settrace below 3.12), counts exact to 1000 hits...
-  const traced = createPythonExecutor({ pythonPath: PYTHON, poolSize: concurrency, coverageBackend: 'trace' });
+  const traced = createPythonExecutor({
+    pythonPath: PYTHON,
+    poolSize: concurrency,
+    coverageBackend: 'trace',
+  });
   // ... and stopping to trace a function once each of its lines ran once.
   const firstHit = createPythonExecutor({
     pythonPath: PYTHON,

@@ -2,11 +2,18 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Coverage } from '@stepcoder/core';
+import type { Coverage, Executor } from '@stepcoder/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPythonExecutor, ensurePython } from '../src/index.js';
 import { PYTHON } from './python-path.js';
 
+type Backend = 'counters' | 'trace';
+const BACKENDS: Backend[] = ['counters', 'trace'];
+const executors: Record<Backend, Executor & { dispose(): Promise<void> }> = {
+  counters: createPythonExecutor({ pythonPath: PYTHON, poolSize: 2, coverageBackend: 'counters' }),
+  trace: createPythonExecutor({ pythonPath: PYTHON, poolSize: 2, coverageBackend: 'trace' }),
+};
+/** The default backend ('auto'): sys.monitoring on 3.12+, counters below. */
 const executor = createPythonExecutor({ pythonPath: PYTHON, poolSize: 2 });
 let python: string;
 let version: number[];
@@ -19,7 +26,7 @@ beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), 'stepcoder-trace-'));
 });
 afterAll(async () => {
-  await executor.dispose();
+  await Promise.all([executor.dispose(), executors.counters.dispose(), executors.trace.dispose()]);
   rmSync(scratch, { recursive: true, force: true });
 });
 
@@ -52,7 +59,97 @@ const PROGRAMS: Record<string, string> = {
   'crlf-line-endings':
     'def sign(x):\r\n    if x >= 0:\r\n        return 1\r\n    else:\r\n        return -1\r\n\r\nprint(sign(5))\r\n',
   'while-and-ternary': 'n = 0\nwhile n < 3:\n    n += 1\nlabel = "many" if n > 2 else "few"\nprint(label)\n',
+  // The control flow the counters backend has to model: loops left by break/continue/return, while
+  // True, for-else, with, try/except/else/finally, decorators, classes, generators, async.
+  'loops-break-continue-return': [
+    'def first_even(xs):',
+    '    for x in xs:',
+    '        if x % 2:',
+    '            continue',
+    '        return x',
+    '    return None',
+    '',
+    'r = 0',
+    'for i in range(4):',
+    '    for j in range(i):',
+    '        if (i + j) % 2:',
+    '            continue',
+    '        r += 1',
+    '    else:',
+    '        r -= 1',
+    'n = 0',
+    'while True:',
+    '    n += 1',
+    '    if n > 3:',
+    '        break',
+    'while r > 0:',
+    '    r -= 1',
+    'else:',
+    '    r = 10',
+    'print(first_even([1, 3, 4, 5]), first_even([1]), r, n)',
+    '',
+  ].join('\n'),
+  'with-try-except': [
+    'import io',
+    'with io.StringIO() as f:',
+    '    f.write("x")',
+    'for i in range(3):',
+    '    try:',
+    '        if i == 1:',
+    '            raise KeyError(i)',
+    '        if i == 2:',
+    '            continue',
+    '        x = i',
+    '    except ValueError:',
+    '        pass',
+    '    except KeyError as e:',
+    '        y = 1',
+    '    else:',
+    '        z = 2',
+    '    finally:',
+    '        w = 3',
+    'try:',
+    '    assert i == 2, (',
+    '        "unreachable message")',
+    '    assert i == 3, "message"',
+    'except AssertionError:',
+    '    print("asserted")',
+    '',
+  ].join('\n'),
+  'decorators-classes-generators': [
+    'import asyncio',
+    'def deco(f):',
+    '    return f',
+    '',
+    '@deco',
+    'def g(x):',
+    '    """doc"""',
+    '    return x',
+    '',
+    'class A:',
+    '    """A class."""',
+    '    x = 1',
+    '    def m(self):',
+    '        return 2',
+    '',
+    'def gen(n):',
+    '    for i in range(n):',
+    '        yield i',
+    '',
+    'async def co():',
+    '    return 1',
+    '',
+    'print(g(1), A().m(), list(gen(3)), asyncio.run(co()))',
+    '',
+  ].join('\n'),
 };
+
+/**
+ * Programs whose counters-backend counts differ from `trace` before Python 3.10, where the line
+ * table lacked PEP 626's guarantees (`with` exits do not fire, the peephole optimiser drops the
+ * line events of some `break`/`pass` lines that did run).
+ */
+const PEP626_ONLY = new Set(['loops-break-continue-return', 'with-try-except']);
 
 /** Line counts and executable lines from the stdlib `trace` module (`python3 -m trace --count --missing`). */
 function traceReference(
@@ -80,8 +177,8 @@ function traceReference(
   return { hits, executable };
 }
 
-async function coverageOf(program: string): Promise<Coverage> {
-  const r = await executor.run({
+async function coverageOf(program: string, backend?: Backend): Promise<Coverage> {
+  const r = await (backend ? executors[backend] : executor).run({
     program,
     tests: { kind: 'stdio', cases: [{ input: '', output: '' }] },
     coverage: true,
@@ -90,28 +187,41 @@ async function coverageOf(program: string): Promise<Coverage> {
   return r.coverage!;
 }
 
-describe('coverage matches the stdlib trace module', () => {
+/**
+ * Where the counters backend knowingly differs from line events (see python/line_counters.py):
+ * every line of a multi-line statement counts once per run of the statement, where `trace` also
+ * counts the generator expression's iterations (lines 5-7) and the return to `print(` after its
+ * argument line (9). The executed lines are the same.
+ */
+const COUNTER_HITS: Record<string, Record<number, number>> = {
+  'multi-line-statement': { 5: 1, 6: 1, 7: 1, 9: 1 },
+};
+
+describe.each(BACKENDS)('coverage matches the stdlib trace module (backend %s)', (backend) => {
   for (const [name, program] of Object.entries(PROGRAMS)) {
-    it(name, async () => {
+    it(name, async (ctx) => {
+      if (backend === 'counters' && PEP626_ONLY.has(name) && version[0] === 3 && version[1]! < 10) ctx.skip();
       const reference = traceReference(name, program);
-      const coverage = await coverageOf(program);
+      const coverage = await coverageOf(program, backend);
       const hits = { ...coverage.lineHits };
-      if (name === 'multi-line-statement' && version[0] === 3 && version[1]! >= 13) {
+      const expected = { ...reference.hits };
+      if (backend === 'counters') Object.assign(expected, COUNTER_HITS[name]);
+      if (backend === 'trace' && name === 'multi-line-statement' && version[0] === 3 && version[1]! >= 13) {
         // 3.13's settrace adds a line event when a generator resumes on its first line;
         // sys.monitoring's LINE events (our 3.12+ path) do not. Same lines, one count apart.
         expect(hits[5]).toBeGreaterThan(0);
         hits[5] = reference.hits[5]!;
       }
-      expect(hits).toEqual(reference.hits);
+      expect(hits).toEqual(expected);
       expect(coverage.lines).toEqual(Object.keys(reference.hits).map(Number));
       expect(coverage.executableLines).toEqual(reference.executable);
     });
   }
 });
 
-describe('statements and branches (hand-checked)', () => {
+describe.each(BACKENDS)('statements and branches, hand-checked (backend %s)', (backend) => {
   it('if/else with one arm taken', async () => {
-    const c = await coverageOf(PROGRAMS['if-else-one-arm']!);
+    const c = await coverageOf(PROGRAMS['if-else-one-arm']!, backend);
     expect(c.branches).toEqual([
       {
         kind: 'if',
@@ -127,7 +237,7 @@ describe('statements and branches (hand-checked)', () => {
   });
 
   it('a loop never entered: body arm 0, exit arm 1', async () => {
-    const c = await coverageOf(PROGRAMS['loop-never-entered']!);
+    const c = await coverageOf(PROGRAMS['loop-never-entered']!, backend);
     expect(c.branches).toEqual([
       {
         kind: 'for',
@@ -143,7 +253,7 @@ describe('statements and branches (hand-checked)', () => {
   });
 
   it('an implicit else counts the evaluations where the condition was false', async () => {
-    const c = await coverageOf(PROGRAMS['early-return']!);
+    const c = await coverageOf(PROGRAMS['early-return']!, backend);
     const inner = c.branches!.find((b) => b.kind === 'if')!;
     expect(inner.arms.map((a) => a.hits)).toEqual([1, 0]);
     const loop = c.branches!.find((b) => b.kind === 'for')!;
@@ -152,7 +262,7 @@ describe('statements and branches (hand-checked)', () => {
   });
 
   it('a while loop and a ternary', async () => {
-    const c = await coverageOf(PROGRAMS['while-and-ternary']!);
+    const c = await coverageOf(PROGRAMS['while-and-ternary']!, backend);
     const loop = c.branches!.find((b) => b.kind === 'while')!;
     expect(loop.arms.map((a) => a.hits)).toEqual([3, 1]);
     // Both arms of a one-line ternary share its line: line events cannot tell them apart, so
@@ -163,7 +273,7 @@ describe('statements and branches (hand-checked)', () => {
   });
 
   it('several statements on one line get their own ranges', async () => {
-    const c = await coverageOf(PROGRAMS['several-statements-per-line']!);
+    const c = await coverageOf(PROGRAMS['several-statements-per-line']!, backend);
     const line1 = c.statements!.filter((s) => s.start.line === 1).map((s) => [s.start.column, s.end.column]);
     expect(line1).toEqual([
       [0, 5],
@@ -181,7 +291,7 @@ describe('statements and branches (hand-checked)', () => {
   });
 
   it('a multi-line statement spans its lines', async () => {
-    const c = await coverageOf(PROGRAMS['multi-line-statement']!);
+    const c = await coverageOf(PROGRAMS['multi-line-statement']!, backend);
     const total = c.statements!.find((s) => s.start.line === 5)!;
     expect(total.start).toEqual({ line: 5, column: 0 });
     expect(total.end).toEqual({ line: 8, column: 1 });
@@ -192,7 +302,7 @@ describe('statements and branches (hand-checked)', () => {
 
   it('converts UTF-8 byte columns to UTF-16 columns', async () => {
     const program = PROGRAMS['unicode-identifiers']!;
-    const c = await coverageOf(program);
+    const c = await coverageOf(program, backend);
     const lines = program.split('\n');
     const assign = c.statements!.find((s) => s.start.line === 2)!;
     // `    résultat = länge * 2`: ends before the comment, in JavaScript string units.
@@ -204,13 +314,13 @@ describe('statements and branches (hand-checked)', () => {
   });
 
   it('CRLF sources report the same coverage as LF sources', async () => {
-    const lf = await coverageOf(PROGRAMS['if-else-one-arm']!);
-    const crlf = await coverageOf(PROGRAMS['crlf-line-endings']!);
+    const lf = await coverageOf(PROGRAMS['if-else-one-arm']!, backend);
+    const crlf = await coverageOf(PROGRAMS['crlf-line-endings']!, backend);
     expect(crlf).toEqual(lf);
   });
 
   it('never covers the preamble or epilogue, and reports program coordinates', async () => {
-    const r = await executor.run({
+    const r = await executors[backend].run({
       preamble: 'import sys\nfrom collections import *\nimport math\n',
       program: 'def solve():\n    n = int(input())\n    print(n * 2)\n',
       epilogue: 'solve()\n',
@@ -230,7 +340,7 @@ describe('statements and branches (hand-checked)', () => {
   });
 
   it('unions coverage over all tests and ignores stopOnFirstFailure', async () => {
-    const r = await executor.run({
+    const r = await executors[backend].run({
       program: 'def f(x):\n    if x > 0:\n        return 1\n    return 0\n',
       tests: { kind: 'call', fnName: 'f', inputs: [[1], [-1], [2]], outputs: [0, 0, 1] },
       coverage: true,
@@ -242,7 +352,7 @@ describe('statements and branches (hand-checked)', () => {
   });
 
   it('costs nothing when off: no coverage field', async () => {
-    const r = await executor.run({
+    const r = await executors[backend].run({
       program: 'print(1)\n',
       tests: { kind: 'stdio', cases: [{ input: '', output: '1' }] },
     });

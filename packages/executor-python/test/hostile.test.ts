@@ -249,6 +249,35 @@ describe('monkey-patching the harness', () => {
     expect(r.tests[1]!.actual).toBe(7);
   });
 
+  it('tampering with the coverage counters only loses that program its own coverage', async () => {
+    // The counters backend keeps its hit list as a builtin the candidate can reach.
+    const tamper = [
+      ['clears the list', 'import builtins\nbuiltins._stepcoder_hits_.clear()'],
+      ['fills it with junk', 'import builtins\nbuiltins._stepcoder_hits_[:] = ["x"] * 3 + [-5] * 100'],
+      ['replaces it', 'import builtins\nbuiltins._stepcoder_hits_ = None'],
+      ['deletes it', 'import builtins\ndel builtins._stepcoder_hits_'],
+    ];
+    const counted = createPythonExecutor({ pythonPath: PYTHON, poolSize: 1, coverageBackend: 'counters' });
+    try {
+      for (const [what, code] of tamper) {
+        const program = `${code}\ndef f(x):\n    if x > 0:\n        return 1\n    return 0\n`;
+        const r = await counted.run({ ...call(program, [[1], [-1]], [1, 0]), coverage: true });
+        // The candidate's own code now fails (or runs with broken counts); the harness does not.
+        expect(['pass', 'runtime_error'], what).toContain(r.outcome);
+        expect(r.coverage, what).toBeDefined();
+        for (const hits of Object.values(r.coverage!.lineHits ?? {})) expect(hits, what).toBeGreaterThan(0);
+      }
+      const healthy = await counted.run({
+        ...call('def f(x):\n    if x > 0:\n        return 1\n    return 0\n', [[1], [-1]], [1, 0]),
+        coverage: true,
+      });
+      expect(healthy.outcome).toBe('pass');
+      expect(healthy.coverage!.lineHits).toEqual({ 1: 1, 2: 2, 3: 1, 4: 1 });
+    } finally {
+      await counted.dispose();
+    }
+  });
+
   it('a patched print cannot fake stdio output', async () => {
     const r = await executor.run(
       stdio('import builtins\nbuiltins.print = lambda *a, **k: None\nprint("ok")\n'),

@@ -8,9 +8,10 @@ bytecodes, no call, nothing for code that is not the candidate's.
 
 The counters reproduce the line events of the stdlib `trace` module (what `sys.settrace` sees)
 for statements: a statement's lines fire when it starts (a statement sharing its line with the one
-before it does not fire again), a loop header fires on entry and again on every jump back (end of
-the body or `continue`), a `with` header fires again when its block completes, an `except` line
-fires each time an exception is matched against it. What counters cannot see is control flow
+before it does not fire again), a loop header fires on entry and again on every jump back (counted
+as iterations started less those left by `break` or `return`, so a tight loop pays one increment
+per iteration), a `with` header fires again when its block completes, an `except` line fires each
+time an exception is matched against it. What counters cannot see is control flow
 *inside* one statement: every line of a statement that spans several lines counts once when the
 statement starts, so an exception raised half-way through it, a short-circuit that skips its last
 line, or a multi-line comprehension/lambda (its lines count once per statement, not per iteration
@@ -54,9 +55,12 @@ class Instrumenter:
 
     # -- counter statements ----------------------------------------------------------------------
 
-    def _bump(self, credits, line):
-        slot = len(self.slots)
+    def _new_slot(self, credits):
         self.slots.append(credits)
+        return len(self.slots) - 1
+
+    def _bump(self, credits, line):
+        slot = self._new_slot(credits)
         node = ast.AugAssign(
             target=ast.Subscript(value=ast.Name(id=HITS, ctx=ast.Load()), slice=_index(slot), ctx=ast.Store()),
             op=ast.Add(),
@@ -65,9 +69,9 @@ class Instrumenter:
         self._slot_of[id(node)] = slot
         return _locate(node, line)
 
-    def _bumps(self, lines, skip=None, weight=1):
+    def _bumps(self, lines, weight=1):
         """One counter statement for `lines` (those with bytecode), or none."""
-        credits = [[ln, weight] for ln in lines if ln in self.exe and ln != skip]
+        credits = [[ln, weight] for ln in lines if ln in self.exe]
         return [self._bump(credits, credits[0][0])] if credits else []
 
     def _credit_first(self, body, line):
@@ -95,7 +99,7 @@ class Instrumenter:
         body = getattr(node, "body", None)
         if isinstance(body, list) and body and isinstance(node, _COMPOUND):
             end = body[0].lineno - 1 if body[0].lineno > node.lineno else node.lineno
-            return range(start, max(end, node.lineno) + 1)
+            return range(start, end + 1)
         return range(start, getattr(node, "end_lineno", node.lineno) + 1)
 
     # -- blocks ------------------------------------------------------------------------------------
@@ -212,11 +216,10 @@ class Instrumenter:
         last = node.cases[-1]
         irrefutable = isinstance(last.pattern, ast.MatchAs) and last.pattern.pattern is None and last.guard is None
         if not irrefutable:
-            wildcard = ast.match_case(pattern=ast.MatchAs(pattern=None, name=None), guard=None, body=self._bumps(tried) or [ast.Pass()])
-            for each in ast.walk(wildcard):
-                if not hasattr(each, "lineno") or isinstance(each, (ast.MatchAs, ast.Pass)):
-                    _locate(each, last.pattern.lineno)
-            node.cases.append(wildcard)
+            line = last.pattern.lineno
+            anything = _locate(ast.MatchAs(pattern=None, name=None), line)
+            body = self._bumps(tried) or [_locate(ast.Pass(), line)]
+            node.cases.append(ast.match_case(pattern=anything, guard=None, body=body))
 
     def _handler(self, handler, loops):
         lines = range(handler.lineno, max(handler.body[0].lineno - 1, handler.lineno) + 1)
@@ -236,8 +239,7 @@ class Instrumenter:
             return expr
         parts = []
         for ln in lines:
-            slot = len(self.slots)
-            self.slots.append([[ln, 1]])
+            slot = self._new_slot([[ln, 1]])
             current = ast.Subscript(value=ast.Name(id=HITS, ctx=ast.Load()), slice=_index(slot), ctx=ast.Load())
             setter = ast.Attribute(value=ast.Name(id=HITS, ctx=ast.Load()), attr="__setitem__", ctx=ast.Load())
             bump = ast.Call(
@@ -267,7 +269,7 @@ def _locate(node, line):
 
 def instrument(tree, exe):
     """Rewrite `tree` (a parsed module, modified in place) so that running it counts line events
-    into the global list named HITS. Returns what each slot credits: [[line, weight], ...];
+    into the list named HITS (the harness makes it a builtin). Returns what each slot credits: [[line, weight], ...];
     line hits are the sum over slots of count * weight."""
     inst = Instrumenter(exe)
     tree.body = inst.block(tree.body, None)

@@ -43,6 +43,7 @@ except ImportError:  # a Python built without ctypes: no subreaper, no capabilit
 # what the harness does.
 globals().update({k: v for k, v in vars(builtins).items() if not k.startswith("__")})
 
+
 def _load_sibling(name):
     """A module shipped next to this script (its folder is not on sys.path, see above)."""
     import importlib.util

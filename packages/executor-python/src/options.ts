@@ -60,11 +60,12 @@ export const pythonExecutorOptionsSchema = z
       .optional(),
     /**
      * How line coverage is collected. `counters`: increments compiled into the candidate's AST,
-     * no trace function (fast: 1.25-1.4x the time of coverage off on HumanEval; the same executed lines as `sys.settrace`
-     * except inside a statement that raised or short-circuited half-way, and the lines of
-     * comprehensions/lambdas count once per statement run). `trace`: the interpreter's own line
-     * events, `sys.monitoring` on 3.12+ (fast) or `sys.settrace` (2-7x on hot loops), identical to
-     * the stdlib `trace` module. `auto`: `sys.monitoring` where it exists, `counters` below 3.12.
+     * no trace function (1.25-1.4x the time of coverage off on HumanEval; the same executed lines
+     * as `sys.settrace` except inside a statement that raised or short-circuited half-way, and the
+     * lines of comprehensions/lambdas count once per statement run). `trace`: the interpreter's
+     * own line events, `sys.monitoring` on 3.12+ (fast) or `sys.settrace` (2-7x on hot loops),
+     * identical to the stdlib `trace` module. `auto`: `sys.monitoring` where it exists, `counters`
+     * below 3.12.
      */
     coverageBackend: z.enum(['auto', 'counters', 'trace']).default('auto'),
     /**

@@ -7,6 +7,7 @@ import {
   validate,
 } from '@stepcoder/core';
 import { z } from 'zod';
+import type { ResolvedPythonExecutorOptions } from './options.js';
 import { assertWireValues, encodeWire } from './wire.js';
 
 const WHERE = "execution request of executor 'python'";
@@ -33,7 +34,7 @@ export interface JobSettings {
   maxProcesses: number;
   env: Record<string, string>;
   hitCap: number;
-  coverageBackend: 'auto' | 'counters' | 'trace';
+  coverageBackend: ResolvedPythonExecutorOptions['coverageBackend'];
 }
 
 /** Validate a request (throws ValidationError naming the bad field) and fill in limits/budget. */

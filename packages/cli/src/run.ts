@@ -183,16 +183,20 @@ export interface EvalReports {
   heldout?: EvaluationReport;
 }
 
-/** pass@k on the configured problem sets; writes `outDir/<label>.json`. */
-export async function evalStage(ctx: RunContext, label: string, io: RunIo = {}): Promise<EvalReports> {
+/**
+ * pass@k on the configured problem sets; writes `outDir/eval-<label>.json` (`eval.json` without a
+ * label: the `eval` command, whose progress reads "eval train", not "eval eval train").
+ */
+export async function evalStage(ctx: RunContext, label?: string, io: RunIo = {}): Promise<EvalReports> {
   const { config } = ctx;
+  const task = label ? `eval ${label}` : 'eval';
   const sets: Array<[keyof EvalReports, Problem[]]> = [];
   if (config.eval.on !== 'heldout') sets.push(['train', ctx.problems.train]);
   if (config.eval.on !== 'train' && ctx.problems.heldout.length > 0)
     sets.push(['heldout', ctx.problems.heldout]);
   const reports: EvalReports = {};
   for (const [name, problems] of sets) {
-    const progress = createProgress(`eval ${label} ${name}`, problems.length, { quiet: io.quiet });
+    const progress = createProgress(`${task} ${name}`, problems.length, { quiet: io.quiet });
     const off = ctx.events.on('progress', (p) => progress.update(p.done, undefined, p.total));
     reports[name] = await evaluatePassAtK({
       policy: ctx.policy,
@@ -210,8 +214,11 @@ export async function evalStage(ctx: RunContext, label: string, io: RunIo = {}):
     progress.stop();
   }
   mkdirSync(config.outDir, { recursive: true });
-  writeFileSync(join(config.outDir, `eval-${label}.json`), `${JSON.stringify(reports, null, 2)}\n`);
-  write(io, `eval ${label}: ${describeEval(reports)}\n`);
+  writeFileSync(
+    join(config.outDir, label ? `eval-${label}.json` : 'eval.json'),
+    `${JSON.stringify(reports, null, 2)}\n`,
+  );
+  write(io, `${task}: ${describeEval(reports)}\n`);
   return reports;
 }
 

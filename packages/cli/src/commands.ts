@@ -3,7 +3,7 @@ import { StepcoderError } from '@stepcoder/core';
 import type { Command } from 'commander';
 import { runAblation } from './ablate.js';
 import { runBench } from './bench.js';
-import { loadConfig } from './config.js';
+import { loadCheckedConfig } from './config.js';
 import { createRunContext, evalStage, runPipeline, sftStage, trainStage } from './run.js';
 import { setupProblems } from './setup.js';
 
@@ -47,13 +47,13 @@ export async function main(program: Command, argv: string[]): Promise<void> {
   withCommon(program.command('run'))
     .description('the main job: SFT warm-start, evaluate, PPO, evaluate again')
     .action(async (flags: CommonFlags) => {
-      await runPipeline(loadConfig(flags.config, flags.set));
+      await runPipeline(await loadCheckedConfig(flags.config, flags.set));
     });
 
   withCommon(program.command('sft'))
     .description('supervised warm-start on canonical solutions; saves <outDir>/sft')
     .action(async (flags: CommonFlags) => {
-      const ctx = await createRunContext(loadConfig(flags.config, flags.set));
+      const ctx = await createRunContext(await loadCheckedConfig(flags.config, flags.set));
       try {
         await sftStage(ctx);
       } finally {
@@ -65,7 +65,7 @@ export async function main(program: Command, argv: string[]): Promise<void> {
     .description('PPO with the configured curriculum, mask, reward and advantage')
     .option('--resume <dir>', 'resume exactly from a trainer checkpoint folder')
     .action(async (flags: CommonFlags & { resume?: string }) => {
-      const ctx = await createRunContext(loadConfig(flags.config, flags.set));
+      const ctx = await createRunContext(await loadCheckedConfig(flags.config, flags.set));
       try {
         await trainStage(ctx, {}, flags.resume);
       } finally {
@@ -76,9 +76,9 @@ export async function main(program: Command, argv: string[]): Promise<void> {
   withCommon(program.command('eval'))
     .description('pass@k (unbiased estimator) of model.checkpoint on the configured problems')
     .action(async (flags: CommonFlags) => {
-      const ctx = await createRunContext(loadConfig(flags.config, flags.set));
+      const ctx = await createRunContext(await loadCheckedConfig(flags.config, flags.set));
       try {
-        await evalStage(ctx, 'eval');
+        await evalStage(ctx);
       } finally {
         await ctx.dispose();
       }
@@ -88,14 +88,14 @@ export async function main(program: Command, argv: string[]): Promise<void> {
     .description('CCCS on/off x FGO on/off with shared seeds and SFT; writes ablation.md/json')
     .option('--seeds <list>', 'comma-separated seeds', '1,2,3')
     .action(async (flags: CommonFlags & { seeds: string }) => {
-      await runAblation(loadConfig(flags.config, flags.set), parseSeeds(flags.seeds));
+      await runAblation(await loadCheckedConfig(flags.config, flags.set), parseSeeds(flags.seeds));
     });
 
   withCommon(program.command('bench'))
     .description('time PPO iterations (generate / execute / update), overlapped vs sequential')
     .option('--iterations <n>', 'timed iterations per mode', '3')
     .action(async (flags: CommonFlags & { iterations: string }) => {
-      await runBench(loadConfig(flags.config, flags.set), Number(flags.iterations));
+      await runBench(await loadCheckedConfig(flags.config, flags.set), Number(flags.iterations));
     });
 
   const curriculum = program.command('curriculum').description('inspect the CCCS curriculum');
@@ -103,7 +103,7 @@ export async function main(program: Command, argv: string[]): Promise<void> {
     .description("print a problem's stages: the given prefix and the part the model writes")
     .argument('[problemId]', 'problem id (default: the first training problem)')
     .action(async (problemId: string | undefined, flags: CommonFlags) => {
-      const config = loadConfig(flags.config, flags.set);
+      const config = await loadCheckedConfig(flags.config, flags.set);
       const { previewStages } = await import('@stepcoder/curriculum');
       const { train, heldout } = await setupProblems(config);
       const all = [...train, ...heldout];

@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { extname } from 'node:path';
-import { StepcoderError, validate } from '@stepcoder/core';
+import { dirname, extname, resolve } from 'node:path';
+import { registry as globalRegistry, type Registry, StepcoderError, validate } from '@stepcoder/core';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { checkConfigPlugins } from './check-plugins.js';
 import { applyOverrides } from './overrides.js';
+import { loadConfigPlugins, registerPluginLoaders } from './plugins.js';
 
 /** A plugin named in config: `"line"` or `{ name: "soft", options: { floor: 0.1 } }`. */
 const pluginRef = z.union(
@@ -18,6 +20,11 @@ export type PluginRefConfig = z.infer<typeof pluginRef>;
 export const configSchema = z
   .object({
     seed: z.number().int().default(1),
+    /**
+     * Third-party plugin packages (`'stepcoder-plugin-x'`) or files (`'./my-plugin.js'`, relative
+     * to the config file), imported before any plugin is created; each registers its plugins.
+     */
+    plugins: z.array(z.string().min(1)).default([]),
     /** `auto` picks the best installed: tensorflow (tfjs-node[-gpu]) > wasm > cpu. */
     backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
     /** Where checkpoints, metrics.jsonl, plots and reports go. */
@@ -117,6 +124,22 @@ export function loadConfig(path: string | undefined, overrides: readonly string[
     }
   }
   return parseConfig(applyOverrides(raw, overrides), path ? `config ${path}` : 'config');
+}
+
+/**
+ * What every command runs first: `loadConfig`, then the config's `plugins` imported, then every
+ * plugin name and option checked (`checkConfigPlugins`), so a typo fails before any work starts.
+ */
+export async function loadCheckedConfig(
+  path: string | undefined,
+  overrides: readonly string[] = [],
+  registry: Registry = globalRegistry,
+): Promise<StepcoderConfig> {
+  const config = loadConfig(path, overrides);
+  registerPluginLoaders(registry);
+  await loadConfigPlugins(config.plugins, path ? dirname(resolve(path)) : process.cwd(), registry);
+  await checkConfigPlugins(config, path ? `config ${path}` : 'config', registry);
+  return config;
 }
 
 export function parseConfig(input: unknown, where = 'config'): StepcoderConfig {

@@ -1,15 +1,16 @@
 export type { AblationCell, AblationRow } from './ablate.js';
 export { ABLATION_VARIANTS, runAblation, SFT_ONLY } from './ablate.js';
 export { runBench } from './bench.js';
+export { checkConfigPlugins } from './check-plugins.js';
 export { main } from './commands.js';
 export type { PluginRefConfig, StepcoderConfig, StepcoderConfigInput } from './config.js';
-export { configSchema, loadConfig, parseConfig } from './config.js';
+export { configSchema, loadCheckedConfig, loadConfig, parseConfig } from './config.js';
 export type { MetricsRow } from './metrics-log.js';
 export { MetricsLog } from './metrics-log.js';
 export { applyOverrides } from './overrides.js';
 export type { PlotSeries } from './plot.js';
 export { renderPlotHtml } from './plot.js';
-export { registerPluginLoaders } from './plugins.js';
+export { loadConfigPlugins, registerPluginLoaders } from './plugins.js';
 export type { Progress } from './progress.js';
 export { createProgress } from './progress.js';
 export type { EvalReports, PipelineSummary, RunContext, RunIo } from './run.js';

@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export interface MetricsRow {
@@ -16,7 +16,9 @@ export class MetricsLog {
     appendFileSync(this.path, `${JSON.stringify(row)}\n`);
   }
 
+  /** No file yet (a run of zero steps wrote no row) reads as no rows. */
   static read(path: string): MetricsRow[] {
+    if (!existsSync(path)) return [];
     return readFileSync(path, 'utf8')
       .split('\n')
       .filter((l) => l.trim() !== '')

@@ -149,5 +149,10 @@ export interface AdvantageEstimator {
   readonly specificationVersion: 'v1';
   readonly name: string;
   readonly needsValues: boolean;
+  /**
+   * Fewest samples per prompt the estimator can compare (group-relative ones: 2). The trainer
+   * refuses a `samplesPerPrompt` below it instead of training on all-zero advantages.
+   */
+  readonly minGroupSize?: number;
   compute(input: AdvantageInput): AdvantageOutput;
 }

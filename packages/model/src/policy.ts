@@ -15,7 +15,7 @@ import {
 } from './forward.js';
 import { loadTokenizer } from './hf-tokenizer.js';
 import { readSafeTensors, type SafeTensor, writeSafeTensors } from './safetensors.js';
-import { logprobOf, sampleToken } from './sampling.js';
+import { logprobOf, sampleToken, scoringTemperature } from './sampling.js';
 import { createByteTokenizer, type Tokenizer } from './tokenizer.js';
 import { initialWeight, parameterShapes, VALUE_HEAD_NAMES } from './weights.js';
 
@@ -39,7 +39,10 @@ export interface Generation {
   promptIds: number[];
   /** Generated ids, EOS included when the model produced it. */
   tokenIds: number[];
-  /** log π(token | prefix) at temperature 1 without top-k/top-p truncation (what scoreTokens gives). */
+  /**
+   * log π_T(token | prefix) at the sampling temperature T (1 when greedy), without top-k/top-p
+   * truncation: what `scoreTokens(ids, mask, { temperature: T })` gives.
+   */
   logprobs: number[];
   /** Decoded completion (EOS excluded, cut at a stop sequence). */
   text: string;
@@ -175,7 +178,16 @@ export class Policy {
     });
   }
 
-  async scoreTokens(inputIds: number[][], attentionMask: number[][]): Promise<ScoreResult> {
+  /**
+   * Per-position log-prob of the next id, next-token entropy and value, for rows of equal length.
+   * `temperature` scales the logits (logits / T) as sampling at T did, so that PPO ratios, KL and
+   * entropy are formed on the distribution the tokens were drawn from; default 1.
+   */
+  async scoreTokens(
+    inputIds: number[][],
+    attentionMask: number[][],
+    options: { temperature?: number } = {},
+  ): Promise<ScoreResult> {
     this.assertAlive();
     const b = inputIds.length;
     const t = inputIds[0]?.length ?? 0;
@@ -202,7 +214,9 @@ export class Policy {
         differentiable: false,
       });
       const head = tf.slice(hidden, [0, 0, 0], [b, t - 1, this.config.nEmbd]);
-      const logp = tf.logSoftmax(lmHead(this.lookup, head));
+      const temperature = scoringTemperature(options.temperature);
+      const logits = lmHead(this.lookup, head);
+      const logp = tf.logSoftmax(temperature === 1 ? logits : tf.div(logits, temperature));
       const next = tf.slice(ids, [0, 1], [b, t - 1]);
       const picked = tf.sum(tf.mul(logp, oneHotFloat(next, this.config.vocabSize)), -1);
       const entropy = tf.neg(tf.sum(tf.mul(tf.exp(logp), logp), -1));
@@ -309,7 +323,7 @@ export class Policy {
           const row = logits.subarray(i * vocab, (i + 1) * vocab);
           const id = sampleToken(row, sampling, rngs[i]!);
           r.tokens.push(id);
-          r.logprobs.push(logprobOf(row, id));
+          r.logprobs.push(logprobOf(row, id, sampling.temperature));
           seqIds[i]!.push(id);
           seqMask[i]!.push(1);
           if (id === tok.eosTokenId) r.finish = 'eos';

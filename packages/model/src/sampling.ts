@@ -12,13 +12,22 @@ export interface SamplingOptions {
   banned?: readonly number[];
 }
 
-/** log-softmax value of `id` in `logits` (temperature 1, no truncation). */
-export function logprobOf(logits: Float32Array, id: number): number {
+/** Temperature the log-probs of a policy sampled at `temperature` are formed at: T, or 1 for greedy (T = 0). */
+export function scoringTemperature(temperature: number | undefined): number {
+  return temperature !== undefined && temperature > 0 ? temperature : 1;
+}
+
+/**
+ * log-softmax value of `id` in `logits / temperature` (no top-k/top-p truncation): the log-prob
+ * of the distribution the token was sampled from, as TRL and veRL form PPO ratios.
+ */
+export function logprobOf(logits: Float32Array, id: number, temperature = 1): number {
+  const t = scoringTemperature(temperature);
   let max = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < logits.length; i++) if (logits[i]! > max) max = logits[i]!;
   let sum = 0;
-  for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i]! - max);
-  return logits[id]! - max - Math.log(sum);
+  for (let i = 0; i < logits.length; i++) sum += Math.exp((logits[i]! - max) / t);
+  return (logits[id]! - max) / t - Math.log(sum);
 }
 
 /**

@@ -9,10 +9,13 @@ export const grpoOptionsSchema = z
     /** Divide by the group's standard deviation (GRPO); false keeps only the mean baseline. */
     scaleByStd: z.boolean().default(true),
     /**
-     * Add the reward-to-go of the per-token KL penalty to every token's advantage, so that the
-     * reference-policy regularisation still acts without a critic. False = pure GRPO outcome advantage.
+     * Add the reward-to-go of the per-token KL penalty (no baseline) to every token's advantage.
+     * Off by default: on 100+-token completions this unbaselined sum dominates the normalised
+     * outcome advantage and can collapse the policy. The trainer's default for critic-free
+     * estimators is the bounded k3 KL loss term instead (`kl.penalty`, see the ppo README); the
+     * per-token rewards then carry no KL and this option adds nothing.
      */
-    klPenaltyToGo: z.boolean().default(true),
+    klPenaltyToGo: z.boolean().default(false),
   })
   .strict();
 
@@ -60,6 +63,7 @@ export function createGrpoEstimator(options: GrpoOptions = {}): AdvantageEstimat
     specificationVersion: 'v1',
     name: 'grpo',
     needsValues: false,
+    minGroupSize: 2,
     compute(input: AdvantageInput): AdvantageOutput {
       const { rewards, groups, scores } = input;
       if (!groups || !scores || groups.length !== rewards.length || scores.length !== rewards.length) {

@@ -21,6 +21,7 @@ export {
   clipByGlobalNorm,
   clippedPolicyLoss,
   clippedValueLoss,
+  k3Kl,
   tokenEntropy,
   tokenLogprobs,
   weightedMean,

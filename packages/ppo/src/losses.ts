@@ -77,6 +77,19 @@ export function clippedValueLoss(input: ValueLossInput): tf.Scalar {
   });
 }
 
+/**
+ * k3 estimator of KL(π_θ ‖ π_ref) per token (Schulman, "Approximating KL divergence"; the GRPO
+ * loss term of DeepSeekMath and TRL's GRPOTrainer): exp(r) − r − 1 with r = log π_ref − log π_θ.
+ * Non-negative for every token and unbiased, so as a loss term it pulls towards the reference
+ * with a bounded, per-token force instead of an unbaselined sum over the completion.
+ */
+export function k3Kl(logprobs: tf.Tensor, refLogprobs: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const r = tf.sub(refLogprobs, logprobs);
+    return tf.sub(tf.sub(tf.exp(r), r), 1);
+  });
+}
+
 /** log-softmax of `logits` [..., V] picked at `ids` [...] (int32): one-hot product, no gather. */
 export function tokenLogprobs(logits: tf.Tensor, ids: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {

@@ -23,9 +23,11 @@ export interface TrainablePolicy {
   readonly tokenizer: PolicyTokenizer;
   generate(prompts: string[], options: PolicyGenerateOptions): Promise<PolicyGeneration[]>;
   apply(inputIds: tf.Tensor2D, attentionMask?: tf.Tensor2D): { logits: tf.Tensor3D; values: tf.Tensor2D };
+  /** `temperature` scales the logits (logits / T) before the log-softmax; default 1. */
   scoreTokens(
     inputIds: number[][],
     attentionMask: number[][],
+    options?: { temperature?: number },
   ): Promise<{ logprobs: Float32Array[]; entropies: Float32Array[]; values: Float32Array[] }>;
   trainableVariables(): tf.Variable[];
   referenceCopy(): Promise<TrainablePolicy>;

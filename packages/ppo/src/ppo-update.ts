@@ -4,6 +4,7 @@ import {
   clipByGlobalNorm,
   clippedPolicyLoss,
   clippedValueLoss,
+  k3Kl,
   tokenEntropy,
   tokenLogprobs,
   weightedMean,
@@ -22,6 +23,16 @@ export interface PpoUpdateOptions {
   maxGradNorm: number;
   /** False for critic-free estimators: no value loss, the value head is left alone. */
   useValueLoss: boolean;
+  /**
+   * Sampling temperature T: the loss forms log π_θ on logits / T, the distribution the rollouts
+   * were drawn from (their old and reference log-probs are at T too). Default 1.
+   */
+  temperature?: number;
+  /**
+   * β of a k3 KL(π_θ ‖ π_ref) loss term (`kl.penalty: 'loss'`); 0 or absent: none (the KL then
+   * acts through the per-token rewards instead).
+   */
+  klLossCoef?: number;
 }
 
 export interface PpoUpdateStats {
@@ -32,6 +43,12 @@ export interface PpoUpdateStats {
   approxKl: number;
   gradNorm: number;
   minibatches: number;
+  /** Mean k3 KL to the reference over the minibatches (0 without a KL loss term). */
+  klLoss: number;
+  /** approxKl of the first minibatch, before any step: 0 on-policy, > 0 when rollouts are stale. */
+  firstApproxKl: number;
+  /** Minibatches whose gradients were not finite: their step was skipped, weights unchanged. */
+  skippedSteps: number;
 }
 
 /** Shuffle rollout indices per epoch (seeded) and cut them into minibatches. */
@@ -51,6 +68,7 @@ export interface MinibatchTensors {
   attention: tf.Tensor2D;
   targets: tf.Tensor2D;
   oldLogprobs: tf.Tensor2D;
+  refLogprobs: tf.Tensor2D;
   oldValues: tf.Tensor2D;
   advantages: tf.Tensor2D;
   returns: tf.Tensor2D;
@@ -71,7 +89,15 @@ export function buildMinibatch(
   const b = rollouts.length;
   const w = c.length - 1;
   const grid = () => new Float32Array(b * w);
-  const [oldLp, oldV, adv, ret, weights, valid] = [grid(), grid(), grid(), grid(), grid(), grid()];
+  const [oldLp, refLp, oldV, adv, ret, weights, valid] = [
+    grid(),
+    grid(),
+    grid(),
+    grid(),
+    grid(),
+    grid(),
+    grid(),
+  ];
   const targets = new Int32Array(b * w);
   rollouts.forEach((r, i) => {
     const row = c.ids[i]!;
@@ -79,6 +105,7 @@ export function buildMinibatch(
     c.positions[i]!.forEach((p, j) => {
       const k = i * w + p;
       oldLp[k] = r.oldLogprobs[j]!;
+      refLp[k] = r.refLogprobs[j] ?? 0;
       oldV[k] = r.values[j]!;
       adv[k] = r.advantages[j]!;
       ret[k] = r.returns[j] ?? 0;
@@ -91,6 +118,7 @@ export function buildMinibatch(
     attention: tf.tensor2d(c.attention.flat(), [b, c.length], 'float32'),
     targets: tf.tensor2d(targets, [b, w], 'int32'),
     oldLogprobs: tf.tensor2d(oldLp, [b, w]),
+    refLogprobs: tf.tensor2d(refLp, [b, w]),
     oldValues: tf.tensor2d(oldV, [b, w]),
     advantages: tf.tensor2d(adv, [b, w]),
     returns: tf.tensor2d(ret, [b, w]),
@@ -107,11 +135,13 @@ export interface PpoLossOutput {
   entropyBonus: tf.Scalar;
   clipFraction: tf.Scalar;
   approxKl: tf.Scalar;
+  /** Weighted mean k3 KL to the reference (0 when there is no KL loss term). */
+  klLoss: tf.Scalar;
 }
 
 type LossOptions = Pick<
   PpoUpdateOptions,
-  'clipRange' | 'clipRangeValue' | 'vfCoef' | 'entCoef' | 'useValueLoss'
+  'clipRange' | 'clipRangeValue' | 'vfCoef' | 'entCoef' | 'useValueLoss' | 'temperature' | 'klLossCoef'
 >;
 
 /**
@@ -125,7 +155,9 @@ export function ppoLoss(
 ): PpoLossOutput {
   const { logits, values } = outputs;
   const [b, t, v] = logits.shape;
-  const shifted = tf.slice(logits, [0, 0, 0], [b, t - 1, v]);
+  const temperature = options.temperature ?? 1;
+  const cut = tf.slice(logits, [0, 0, 0], [b, t - 1, v]);
+  const shifted = temperature === 1 ? cut : tf.div(cut, temperature);
   const logprobs = tokenLogprobs(shifted, mb.targets);
   const pg = clippedPolicyLoss({
     logprobs,
@@ -146,6 +178,13 @@ export function ppoLoss(
     });
     loss = tf.add(loss, tf.mul(valueLoss, options.vfCoef));
   }
+  let klLoss: tf.Scalar = tf.scalar(0);
+  if (options.klLossCoef && options.klLossCoef > 0) {
+    // Over every generated token (`valid`), not the FGO weights: the reference anchor holds on
+    // code no test executed too.
+    klLoss = weightedMean(k3Kl(logprobs, mb.refLogprobs), mb.valid);
+    loss = tf.add(loss, tf.mul(klLoss, options.klLossCoef));
+  }
   let entropyBonus: tf.Scalar = tf.scalar(0);
   if (options.entCoef > 0) {
     entropyBonus = weightedMean(tokenEntropy(shifted), mb.weights);
@@ -158,6 +197,7 @@ export function ppoLoss(
     entropyBonus,
     clipFraction: pg.clipFraction,
     approxKl: pg.approxKl,
+    klLoss,
   };
 }
 
@@ -171,11 +211,23 @@ export function ppoUpdate(
   rollouts: readonly Rollout[],
   options: PpoUpdateOptions,
   rng: Rng,
+  onSkip?: (info: { minibatch: number; gradNorm: number; loss: number }) => void,
 ): PpoUpdateStats {
   const vars = policy.trainableVariables();
-  const totals = { policyLoss: 0, valueLoss: 0, entropyBonus: 0, clipFraction: 0, approxKl: 0, gradNorm: 0 };
+  const totals = {
+    policyLoss: 0,
+    valueLoss: 0,
+    entropyBonus: 0,
+    clipFraction: 0,
+    approxKl: 0,
+    gradNorm: 0,
+    klLoss: 0,
+  };
+  let firstApproxKl = 0;
+  let skippedSteps = 0;
+  let finiteSteps = 0;
   const order = minibatchOrder(rollouts.length, options.minibatchSize, options.epochs, rng);
-  for (const indices of order) {
+  for (const [m, indices] of order.entries()) {
     const mb = buildMinibatch(
       indices.map((i) => rollouts[i]!),
       policy.tokenizer.padTokenId,
@@ -184,8 +236,8 @@ export function ppoUpdate(
     let aux: tf.Scalar[] = [];
     const { value, grads } = tf.variableGrads(() => {
       const out = ppoLoss(policy.apply(mb.ids, mb.attention), mb, options);
-      aux = [out.policyLoss, out.valueLoss, out.entropyBonus, out.clipFraction, out.approxKl].map((x) =>
-        tf.keep(x),
+      aux = [out.policyLoss, out.valueLoss, out.entropyBonus, out.clipFraction, out.approxKl, out.klLoss].map(
+        (x) => tf.keep(x),
       );
       return out.loss;
     }, vars);
@@ -193,18 +245,30 @@ export function ppoUpdate(
     // Adam's accumulators always line up with `vars` by position — required for exact resume.
     const raw = vars.map((v) => grads[v.name] ?? tf.zerosLike(v));
     const clipped = clipByGlobalNorm(raw, options.maxGradNorm);
-    optimizer.applyGradients(vars.map((v, i) => ({ name: v.name, tensor: clipped.grads[i]! })));
-    const [pgL, vfL, entL, clipF, akl] = aux.map((x) => x.dataSync()[0]!);
-    totals.policyLoss += pgL!;
-    totals.valueLoss += vfL!;
-    totals.entropyBonus += entL!;
-    totals.clipFraction += clipF!;
-    totals.approxKl += akl!;
-    totals.gradNorm += clipped.norm;
+    const [pgL, vfL, entL, clipF, akl, klL] = aux.map((x) => x.dataSync()[0]!);
+    if (m === 0) firstApproxKl = akl!;
+    if (!Number.isFinite(clipped.norm) || !Number.isFinite(pgL!)) {
+      // One NaN/Inf step would poison every weight (and Adam's moments) for good: skip it.
+      skippedSteps++;
+      onSkip?.({ minibatch: m, gradNorm: clipped.norm, loss: pgL! });
+    } else {
+      optimizer.applyGradients(vars.map((v, i) => ({ name: v.name, tensor: clipped.grads[i]! })));
+      finiteSteps++;
+      totals.klLoss += klL!;
+      totals.policyLoss += pgL!;
+      totals.valueLoss += vfL!;
+      totals.entropyBonus += entL!;
+      totals.clipFraction += clipF!;
+      totals.approxKl += akl!;
+      totals.gradNorm += clipped.norm;
+    }
     tf.dispose([value, ...aux, ...raw, ...clipped.grads, ...Object.values(grads), ...Object.values(mb)]);
   }
-  const n = Math.max(1, order.length);
+  const n = Math.max(1, finiteSteps);
   return {
+    klLoss: totals.klLoss / n,
+    firstApproxKl,
+    skippedSteps,
     policyLoss: totals.policyLoss / n,
     valueLoss: totals.valueLoss / n,
     entropyBonus: totals.entropyBonus / n,

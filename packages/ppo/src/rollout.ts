@@ -14,7 +14,10 @@ export interface Rollout {
   passed: boolean;
   /** Policy-loss weights from the mask plugin, in [0, 1]. */
   weights: Float32Array;
-  /** log π_old of each generated token (re-scored at temperature 1 before the update). */
+  /**
+   * log π_old of each generated token at the sampling temperature: the behaviour policy's
+   * generation-time log-probs (see the trainer), so that the PPO ratio is π_θ / π_behaviour.
+   */
   oldLogprobs: Float32Array;
   refLogprobs: Float32Array;
   /** Value-head estimate of the state before each generated token. */
@@ -78,17 +81,21 @@ export interface TokenScores {
   entropies: Float32Array;
 }
 
-/** Score the generated tokens of each sequence with `policy` (no gradients), `chunk` rows at a time. */
+/**
+ * Score the generated tokens of each sequence with `policy` (no gradients), `chunk` rows at a
+ * time, on logits / `temperature` (the sampling temperature; see `scoringTemperature`).
+ */
 export async function scoreSequences(
   policy: TrainablePolicy,
   seqs: readonly Sequence[],
   chunk: number,
+  temperature = 1,
 ): Promise<TokenScores[]> {
   const out: TokenScores[] = [];
   for (let start = 0; start < seqs.length; start += chunk) {
     const part = seqs.slice(start, start + chunk);
     const c = collate(part, policy.tokenizer.padTokenId, policy.config.nPositions);
-    const scored = await policy.scoreTokens(c.ids, c.attention);
+    const scored = await policy.scoreTokens(c.ids, c.attention, { temperature });
     part.forEach((_, i) => {
       const pos = c.positions[i]!;
       const pick = (a: Float32Array | undefined) => Float32Array.from(pos, (p) => a?.[p] ?? 0);

@@ -78,6 +78,13 @@ export const trainerOptionsSchema = z
         maxGradNorm: 1,
       }),
     kl: klControlSchema.default({ type: 'fixed', beta: 0.05 }),
+    /**
+     * How the KL to the reference acts. 'reward': −β·(log π − log π_ref) in every token's reward
+     * (Ziegler et al.; StepCoder), for estimators with a critic. 'loss': β·k3 KL as a loss term
+     * (GRPO / DeepSeekMath, TRL's GRPOTrainer), bounded per token. 'auto': 'loss' for critic-free
+     * estimators (grpo), 'reward' otherwise.
+     */
+    klPenalty: z.enum(['auto', 'reward', 'loss']).default('auto'),
     lr: z.number().positive().default(1e-5),
     lrSchedule: lrScheduleSchema.default({ type: 'constant', warmupSteps: 0, minRatio: 0 }),
     adam: z
@@ -88,8 +95,12 @@ export const trainerOptionsSchema = z
       })
       .strict()
       .default({ beta1: 0.9, beta2: 0.999, epsilon: 1e-8 }),
-    /** Generate batch i+1 while batch i executes (one-step-stale rollouts; see README). */
-    overlap: z.boolean().default(true),
+    /**
+     * Generate batch i+1 while batch i executes. Its rollouts are then one update stale: the
+     * ratio is formed against their generation-time log-probs (the behaviour policy), so PPO's
+     * clip sees the lag. Opt-in (see README).
+     */
+    overlap: z.boolean().default(false),
     execution: z
       .object({
         limits: z.custom<Partial<ExecutionLimits>>((v) => typeof v === 'object' && v !== null).optional(),

@@ -24,6 +24,7 @@ import { createPlainCurriculum } from './plain-curriculum.js';
 import type { PolicyGenerateOptions, PolicyGeneration, TrainablePolicy } from './policy.js';
 import { ppoUpdate } from './ppo-update.js';
 import { perTokenRewards, type Rollout, scoreSequences } from './rollout.js';
+import { scoringTemperature } from './temperature.js';
 import { readTensorFile, writeTensorFile } from './tensor-io.js';
 import {
   parseTrainerOptions,
@@ -60,6 +61,8 @@ interface PlannedSample {
 interface GeneratedSample extends PlannedSample {
   generation?: PolicyGeneration;
   error?: string;
+  /** Why there is no generation (default 'generation_failed'). */
+  skipReason?: string;
 }
 
 interface GeneratedBatch {
@@ -89,6 +92,13 @@ interface TrainerState {
   kl: KlControllerState;
   pending: GeneratedBatch | null;
   weights: string[];
+}
+
+declare module '@stepcoder/core' {
+  interface StepcoderEvents {
+    /** A PPO minibatch step was skipped (non-finite gradients or loss); the weights are unchanged. */
+    'update:skipped': { step: number; reason: string; minibatch: number; gradNorm: number; loss: number };
+  }
 }
 
 const STATE_FILE = 'trainer-state.json';
@@ -178,6 +188,14 @@ export class Trainer {
       this.config.advantage === undefined || this.config.advantage === 'gae'
         ? createGaeEstimator()
         : await take('advantage', this.config.advantage);
+    const minGroup = this.advantage.minGroupSize ?? 1;
+    if (this.options.samplesPerPrompt < minGroup) {
+      throw new StepcoderError(
+        'INVALID_CONFIG',
+        `trainer config: samplesPerPrompt is ${this.options.samplesPerPrompt} but advantage '${this.advantage.name}' compares samples of one prompt and needs at least ${minGroup} (with one sample every advantage is 0 and nothing trains)`,
+        { details: { path: 'samplesPerPrompt' } },
+      );
+    }
     if (this.config.reference) {
       this.reference = this.config.reference;
     } else {
@@ -189,6 +207,13 @@ export class Trainer {
   /** Iterations completed. */
   get step(): number {
     return this.stepIndex;
+  }
+
+  /** Where the KL to the reference acts: in the per-token rewards or as a k3 loss term. */
+  get klPenalty(): 'reward' | 'loss' {
+    const mode = this.options.klPenalty;
+    if (mode !== 'auto') return mode;
+    return this.advantage.needsValues ? 'reward' : 'loss';
   }
 
   /** Current KL coefficient β. */
@@ -230,7 +255,7 @@ export class Trainer {
       return r;
     });
     const nextGeneration = nextPlan ? this.generateBatch(nextPlan, step + 1) : undefined;
-    const { executed, skipped } = await execution;
+    const { executed, skipped, skipReasons } = await execution;
     for (const e of executed) {
       this.curriculum.record({
         problemId: this.problems[e.sample.problemIndex]!.id,
@@ -256,6 +281,7 @@ export class Trainer {
       kl_beta: this.kl.beta,
       samples: update.trained,
       skipped,
+      ...Object.fromEntries(Object.entries(skipReasons).map(([reason, n]) => [`skipped_${reason}`, n])),
       generate_ms: timing.generateMs,
       execute_ms: timing.executeMs,
       update_ms: timing.updateMs,
@@ -310,13 +336,28 @@ export class Trainer {
       useCache: g.useCache,
       seed,
     };
-    const chunk = g.chunkSize ?? Math.max(1, planned.length);
-    const samples: GeneratedSample[] = [];
-    for (let c = 0; c * chunk < planned.length; c++) {
+    // The model would silently drop the oldest prompt tokens (the problem statement) of a prompt
+    // that leaves no room for maxNewTokens: skip such a sample with its reason instead.
+    const room = this.policy.config.nPositions - g.maxNewTokens;
+    const tooLong: GeneratedSample[] = [];
+    const fits: PlannedSample[] = [];
+    for (const p of planned) {
+      const length = this.policy.tokenizer.encode(p.prompt.prompt).length;
+      if (length > room) {
+        tooLong.push({
+          ...p,
+          skipReason: 'prompt_too_long',
+          error: `prompt has ${length} tokens; nPositions ${this.policy.config.nPositions} − generation.maxNewTokens ${g.maxNewTokens} leaves room for ${room}`,
+        });
+      } else fits.push(p);
+    }
+    const chunk = g.chunkSize ?? Math.max(1, fits.length);
+    const samples: GeneratedSample[] = [...tooLong];
+    for (let c = 0; c * chunk < fits.length; c++) {
       // A macrotask turn between chunks lets overlapped executions hand back results and
       // dispatch the next programs (a generate call itself may never yield to the event loop).
       if (c > 0) await new Promise((resolve) => setImmediate(resolve));
-      const part = planned.slice(c * chunk, (c + 1) * chunk);
+      const part = fits.slice(c * chunk, (c + 1) * chunk);
       samples.push(...(await this.generateChunk(part, { ...opts, seed: (seed + c * 7919) >>> 0 })));
     }
     return { step, samples, generateMs: now() - start };
@@ -359,21 +400,23 @@ export class Trainer {
 
   private async executeBatch(
     batch: GeneratedBatch,
-  ): Promise<{ executed: ExecutedSample[]; skipped: number }> {
+  ): Promise<{ executed: ExecutedSample[]; skipped: number; skipReasons: Record<string, number> }> {
     const needsCoverage = this.mask?.needsCoverage ?? false;
     const exec = this.options.execution;
     const outcomes = await mapLimited(batch.samples, exec.concurrency, (sample) =>
       this.processSample(sample, needsCoverage),
     );
     const executed: ExecutedSample[] = [];
+    const skipReasons: Record<string, number> = {};
     let skipped = 0;
     for (const o of outcomes) {
       if ('skip' in o) {
         skipped++;
+        skipReasons[o.skip] = (skipReasons[o.skip] ?? 0) + 1;
         this.skip(o.skip, o.problem.id, o.error);
       } else executed.push(o);
     }
-    return { executed, skipped };
+    return { executed, skipped, skipReasons };
   }
 
   /** Execute one sample, score it and mask it; any failure skips this sample only. */
@@ -383,7 +426,7 @@ export class Trainer {
   ): Promise<ExecutedSample | Skipped> {
     const problem = this.problems[sample.problemIndex]!;
     const gen = sample.generation;
-    if (!gen) return { skip: 'generation_failed', problem, error: sample.error };
+    if (!gen) return { skip: sample.skipReason ?? 'generation_failed', problem, error: sample.error };
     const exec = this.options.execution;
     const program = sample.prompt.givenPrefix + gen.text;
     let result: ExecutionResult;
@@ -447,10 +490,24 @@ export class Trainer {
     if (usable.length === 0) return { metrics: {}, trained: 0 };
     const seqs = usable.map((e) => e.sample.generation);
     const chunk = this.options.scoreChunk;
-    const old = await scoreSequences(this.policy, seqs, chunk);
-    const ref = await scoreSequences(this.reference, seqs, chunk);
+    // Log-probs, KL and entropy are formed at the sampling temperature (logits / T).
+    const temperature = scoringTemperature(this.options.generation.temperature);
+    const scored = await scoreSequences(this.policy, seqs, chunk, temperature);
+    const ref = await scoreSequences(this.reference, seqs, chunk, temperature);
+    // π_old is the behaviour policy: the generation-time log-probs. Without overlap they equal
+    // the re-scored ones (to float error); with overlap the batch was drawn by the previous
+    // weights and re-scoring would hide that lag from the ratio.
+    const old = scored.map((s, i) => {
+      const behaviour = seqs[i]!.logprobs;
+      return behaviour && behaviour.length === s.logprobs.length
+        ? { ...s, logprobs: Float32Array.from(behaviour) }
+        : s;
+    });
     const beta = this.kl.beta;
-    const rewards = usable.map((e, i) => perTokenRewards(e.score, old[i]!.logprobs, ref[i]!.logprobs, beta));
+    const klInLoss = this.klPenalty === 'loss';
+    const rewards = usable.map((e, i) =>
+      perTokenRewards(e.score, old[i]!.logprobs, ref[i]!.logprobs, klInLoss ? 0 : beta),
+    );
     const input: WeightedAdvantageInput = {
       rewards,
       values: old.map((o) => o.values),
@@ -492,8 +549,18 @@ export class Trainer {
         entCoef: p.entCoef,
         maxGradNorm: p.maxGradNorm,
         useValueLoss: adv.returns !== undefined && p.vfCoef > 0,
+        temperature,
+        klLossCoef: klInLoss ? beta : 0,
       },
       this.minibatchRng,
+      (info) => {
+        this.events.emit('update:skipped', { step, reason: 'nonfinite_gradients', ...info });
+        this.events.emit('log', {
+          level: 'warn',
+          source: 'ppo',
+          message: `iteration ${step + 1}: minibatch ${info.minibatch} had non-finite gradients (norm ${info.gradNorm}, loss ${info.loss}); its step was skipped`,
+        });
+      },
     );
     let klSum = 0;
     let tokens = 0;
@@ -521,6 +588,9 @@ export class Trainer {
         clip_fraction: stats.clipFraction,
         approx_kl: stats.approxKl,
         grad_norm: stats.gradNorm,
+        kl_loss: stats.klLoss,
+        first_approx_kl: stats.firstApproxKl,
+        nonfinite_steps: stats.skippedSteps,
         lr,
         tokens,
       },

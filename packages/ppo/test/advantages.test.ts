@@ -87,9 +87,19 @@ describe('grpo', () => {
     expect(g[2]).toBeCloseTo((-0.3 - mean) / std, 10);
   });
 
-  it('adds the KL-penalty reward-to-go on top of the group advantage', () => {
+  it('by default gives the group advantage alone (the KL acts as a k3 loss term in the trainer)', () => {
+    const out = createGrpoEstimator({ eps: 0 }).compute({
+      rewards: [f32([-0.1, -0.2, 0.7]), f32([0, 0, -1])],
+      groups: [0, 0],
+      scores: [1, -1],
+    });
+    expect([...out.advantages[0]!]).toEqual([1, 1, 1]);
+    expect([...out.advantages[1]!]).toEqual([-1, -1, -1]);
+  });
+
+  it('klPenaltyToGo: adds the KL-penalty reward-to-go on top of the group advantage', () => {
     // rewards = penalty [−0.1, −0.2, −0.3] with the score (1) added on the last token.
-    const est = createGrpoEstimator({ eps: 0 });
+    const est = createGrpoEstimator({ eps: 0, klPenaltyToGo: true });
     const out = est.compute({
       rewards: [f32([-0.1, -0.2, 0.7]), f32([0, 0, -1])],
       groups: [0, 0],

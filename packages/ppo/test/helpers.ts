@@ -20,10 +20,10 @@ export const MICRO: GPT2Config = { vocabSize: 258, nPositions: 64, nEmbd: 32, nL
 
 let backendReady: Promise<unknown> | undefined;
 
-export async function microPolicy(seed = 1): Promise<Policy> {
+export async function microPolicy(seed = 1, config: Partial<GPT2Config> = {}): Promise<Policy> {
   backendReady ??= initBackend({ prefer: 'wasm', log: false });
   await backendReady;
-  return createPolicy({ config: MICRO, tokenizer: createByteTokenizer(), seed });
+  return createPolicy({ config: { ...MICRO, ...config }, tokenizer: createByteTokenizer(), seed });
 }
 
 export function problems(count: number): Problem[] {

@@ -43,7 +43,8 @@ const problems: Problem[] = [
 
 describe('trainer with the real plugins, created by name', () => {
   it('runs an iteration with the Python executor, FGO line mask, CCCS steps and the StepCoder reward', async () => {
-    const policy = await microPolicy(8);
+    // Room for the longest CCCS prompt (81 tokens) + 8 new ones: longer prompts are skipped.
+    const policy = await microPolicy(8, { nPositions: 128 });
     const events = createEventBus();
     const skipped: string[] = [];
     events.on('sample:skipped', (s) => skipped.push(`${s.reason}: ${String(s.details?.error)}`));

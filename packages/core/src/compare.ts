@@ -67,19 +67,43 @@ export function compareStdout(
 }
 
 /**
+ * Whose `==` a call-based comparison follows.
+ * - `strict` (JavaScript problems): `false` is not `0`, `'1'` is not `1`.
+ * - `python` (Python problems, APPS's own rule, which compares with Python's `==`): a bool is the
+ *   int 0 or 1 (`True == 1`, `False == 0.0`), ints and floats compare by value (`1 == 1.0`), and a
+ *   tuple is a list (the harness sends tuples as JSON arrays, as APPS turns `tuple` outputs into
+ *   lists before comparing, and the dataset stores expected tuples as lists).
+ * In both, a float compares within tolerance and NaN equals NaN: a program returning NaN where
+ * NaN is expected is right (Python's `nan == nan` is False; that is the one deliberate departure).
+ */
+export type EqualitySemantics = 'strict' | 'python';
+
+/** The number a value stands for under `semantics`, or undefined when it is not numeric there. */
+function numericValue(v: unknown, semantics: EqualitySemantics): number | undefined {
+  if (typeof v === 'number') return v;
+  if (semantics === 'python' && typeof v === 'boolean') return v ? 1 : 0;
+  return undefined;
+}
+
+/**
  * Deep equality of JSON-like values with float tolerance. Integers compare exactly; a float
  * compares within tolerance; NaN equals NaN (a program that returns NaN where NaN is expected is
- * right). Object key order does not matter.
+ * right). Object key order does not matter. `semantics` picks whose `==` decides between a bool
+ * and a number (see EqualitySemantics).
  */
 export function deepEqualValues(
   actual: unknown,
   expected: unknown,
   tol: Tolerance = DEFAULT_TOLERANCE,
+  semantics: EqualitySemantics = 'strict',
 ): boolean {
-  if (typeof actual === 'number' && typeof expected === 'number') {
-    if (Number.isNaN(actual) && Number.isNaN(expected)) return true;
-    if (Number.isInteger(actual) && Number.isInteger(expected)) return actual === expected;
-    return closeEnough(actual, expected, tol);
+  const a = numericValue(actual, semantics);
+  const e = numericValue(expected, semantics);
+  // Two bools are compared as bools below (in Python too, True == True needs no arithmetic).
+  if (a !== undefined && e !== undefined && (typeof actual === 'number' || typeof expected === 'number')) {
+    if (Number.isNaN(a) && Number.isNaN(e)) return true;
+    if (Number.isInteger(a) && Number.isInteger(e)) return a === e;
+    return closeEnough(a, e, tol);
   }
   if (actual === expected) return true;
   if (actual === null || expected === null || typeof actual !== 'object' || typeof expected !== 'object') {
@@ -87,15 +111,15 @@ export function deepEqualValues(
   }
   if (Array.isArray(actual) !== Array.isArray(expected)) return false;
   if (Array.isArray(actual)) {
-    const e = expected as unknown[];
-    return actual.length === e.length && actual.every((v, i) => deepEqualValues(v, e[i], tol));
+    const ex = expected as unknown[];
+    return actual.length === ex.length && actual.every((v, i) => deepEqualValues(v, ex[i], tol, semantics));
   }
   const ak = Object.keys(actual as object);
   const ek = Object.keys(expected as object);
   if (ak.length !== ek.length) return false;
   const ao = actual as Record<string, unknown>;
   const eo = expected as Record<string, unknown>;
-  return ek.every((k) => Object.hasOwn(ao, k) && deepEqualValues(ao[k], eo[k], tol));
+  return ek.every((k) => Object.hasOwn(ao, k) && deepEqualValues(ao[k], eo[k], tol, semantics));
 }
 
 /**
@@ -106,7 +130,10 @@ export function matchesCallOutput(
   actual: unknown,
   expected: unknown,
   tol: Tolerance = DEFAULT_TOLERANCE,
+  semantics: EqualitySemantics = 'strict',
 ): boolean {
-  if (deepEqualValues(actual, expected, tol)) return true;
-  return Array.isArray(expected) && expected.length === 1 && deepEqualValues(actual, expected[0], tol);
+  if (deepEqualValues(actual, expected, tol, semantics)) return true;
+  return (
+    Array.isArray(expected) && expected.length === 1 && deepEqualValues(actual, expected[0], tol, semantics)
+  );
 }

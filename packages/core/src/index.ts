@@ -1,4 +1,4 @@
-export type { StdoutMatch, Tolerance } from './compare.js';
+export type { EqualitySemantics, StdoutMatch, Tolerance } from './compare.js';
 export { compareStdout, DEFAULT_TOLERANCE, deepEqualValues, matchesCallOutput } from './compare.js';
 export type { StepcoderErrorCode, StepcoderErrorOptions, ValidationIssue } from './errors.js';
 export { StepcoderError, ValidationError } from './errors.js';

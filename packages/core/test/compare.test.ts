@@ -122,13 +122,13 @@ describe('Python semantics agree with python3 ==', () => {
     const python = JSON.parse(run.stdout) as boolean[][];
     const exact = { rtol: 0, atol: 0 };
     const disagreements: string[] = [];
-    corpus.forEach((a, i) =>
-      corpus.forEach((b, j) => {
+    for (const [i, a] of corpus.entries()) {
+      for (const [j, b] of corpus.entries()) {
         if (deepEqualValues(a, b, exact, 'python') !== python[i]![j]) {
           disagreements.push(`${JSON.stringify(a)} == ${JSON.stringify(b)}: python ${python[i]![j]}`);
         }
-      }),
-    );
+      }
+    }
     expect(disagreements).toEqual([]);
     expect(python.flat().filter(Boolean).length).toBeGreaterThan(corpus.length);
   });

@@ -82,7 +82,10 @@ function fallback(input: SplitInput, reason: string): SplitResult {
   return finish(input, fallbackPoints(input.source, input.language), 'lines-fallback', reason);
 }
 
-/** Drop points inside the starter code and at the very end; sort and de-duplicate. */
+/**
+ * Drop points inside the starter code, at the very start and at the very end; sort and
+ * de-duplicate. Points in code that precedes the starter (helper functions) are kept.
+ */
 function finish(
   input: SplitInput,
   raw: readonly number[],
@@ -91,9 +94,15 @@ function finish(
 ): SplitResult {
   const starter = locateStarter(input.source, input.starterCode);
   const points = [...new Set(raw)]
-    .filter((p) => p > starter.end && p < input.source.length)
+    .filter((p) => (p > 0 && p < starter.start) || (p > starter.end && p < input.source.length))
     .sort((a, b) => a - b);
   const notes = [reason, starter.found ? undefined : 'starter code not found in the program; ignored'];
   const note = notes.filter((n) => n !== undefined).join('; ');
-  return { points, method, starterEnd: starter.end, ...(note ? { reason: note } : {}) };
+  return {
+    points,
+    method,
+    starterStart: starter.start,
+    starterEnd: starter.end,
+    ...(note ? { reason: note } : {}),
+  };
 }

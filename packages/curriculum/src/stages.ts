@@ -6,17 +6,34 @@ import type { SplitResult, Stage } from './types.js';
 /**
  * Stages of a split program. Stage k (k < points.length) gives everything before the k-th split
  * point counted from the end (stage 0: before the last point, the most code given); the final
- * stage `points.length` gives only the starter code. `givenPrefix + target === program` always.
+ * stage gives only the starter code. `givenPrefix + target === program` for every stage but one:
+ *
+ * When code precedes the starter (helper functions or imports before the given `def`), the
+ * stages run through the points after the starter, then the cut right after the starter (helpers
+ * and starter given), then the points inside the helper code; the final stage gives the starter
+ * code alone, and its target is the rest of the program followed by the helper code, moved after
+ * it (module-level code that a function calls at run time may follow it), so the model still
+ * writes the whole program there: `givenPrefix + target` is that reordered program.
  */
 export function stagesFromSplit(program: string, split: SplitResult): Stage[] {
-  const cuts = [...split.points].reverse();
-  cuts.push(Math.min(split.starterEnd, program.length));
-  return cuts.map((cut, stage) => ({
-    stage,
-    givenPrefix: program.slice(0, cut),
-    target: program.slice(cut),
-    completionStart: cut,
-  }));
+  const starterStart = Math.min(split.starterStart ?? 0, program.length);
+  const starterEnd = Math.min(split.starterEnd, program.length);
+  const stage = (index: number, givenPrefix: string, target: string): Stage => ({
+    stage: index,
+    givenPrefix,
+    target,
+    completionStart: givenPrefix.length,
+  });
+  const cuts = split.points.filter((p) => p >= starterEnd).reverse();
+  cuts.push(starterEnd);
+  if (starterStart === 0) return cuts.map((cut, i) => stage(i, program.slice(0, cut), program.slice(cut)));
+  cuts.push(...split.points.filter((p) => p < starterStart).reverse());
+  const stages = cuts.map((cut, i) => stage(i, program.slice(0, cut), program.slice(cut)));
+  const rest = program.slice(starterEnd);
+  const helpers = program.slice(0, starterStart);
+  const separator = rest === '' || rest.endsWith('\n') ? '' : '\n';
+  stages.push(stage(stages.length, program.slice(starterStart, starterEnd), rest + separator + helpers));
+  return stages;
 }
 
 /** Everything known about a problem's curriculum: the program, its split and its stages. */

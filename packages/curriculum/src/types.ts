@@ -10,11 +10,19 @@ export type SplitMethod = 'ast' | 'lines-fallback';
  * of the statement that opens there.
  */
 export interface SplitResult {
-  /** Strictly increasing offsets, each `> starterEnd` and `< program.length`. */
+  /**
+   * Strictly increasing offsets, each `< program.length` and outside the starter code: `>
+   * starterEnd`, or `> 0` and `< starterStart` in code that precedes the starter.
+   */
   points: number[];
   method: SplitMethod;
   /** Why the parser was not used (`lines-fallback`), or a note about the starter code. */
   reason?: string;
+  /**
+   * Offset where the starter code begins in the program: 0 when it is a prefix (or absent, or not
+   * found), more when helper code or imports precede it. Absent means 0.
+   */
+  starterStart?: number;
   /** Offset where the starter code ends in the program (0 when there is none or it was not found). */
   starterEnd: number;
 }
@@ -33,7 +41,10 @@ export interface SplitInput {
   starterCode?: string;
 }
 
-/** One stage of a program: `givenPrefix + target === program` for every stage. */
+/**
+ * One stage of a program: `givenPrefix + target === program` for every stage, except the final
+ * stage of a program whose starter code is preceded by other code (see `stagesFromSplit`).
+ */
 export interface Stage {
   /** 0 is the easiest (most code given); `stageCount - 1` gives only the starter code. */
   stage: number;

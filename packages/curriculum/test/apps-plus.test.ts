@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPythonSplitter, splitPrograms, stagesFromSplit } from '../src/base.js';
 import { lineNumbers, loadAppsPlus } from './helpers.js';
@@ -71,6 +72,7 @@ describe('agreement with the APPS+ authors’ scopes', () => {
       { splitter },
     );
     let notPrefix = 0;
+    const reordered: string[] = [];
     rows.forEach((row, i) => {
       const r = results[i]!;
       const program = row.canonical_solution;
@@ -81,9 +83,24 @@ describe('agreement with the APPS+ authors’ scopes', () => {
       const stages = stagesFromSplit(program, r);
       const final = stages.at(-1)!;
       expect(final.givenPrefix.trimEnd().endsWith(defLine)).toBe(true);
-      for (const s of stages) expect(s.givenPrefix + s.target).toBe(program);
+      const starterStart = r.starterStart ?? 0;
+      // The final stage gives the starter code alone, never the imports before it.
+      expect(final.givenPrefix).toBe(program.slice(starterStart, r.starterEnd));
+      for (const s of starterStart > 0 ? stages.slice(0, -1) : stages) {
+        expect(s.givenPrefix + s.target).toBe(program);
+      }
+      if (starterStart > 0) reordered.push(final.givenPrefix + final.target);
       lineNumbers(program, r.points);
     });
     expect(notPrefix).toBe(14);
+    // Their final stage moves the imports after the def: still a valid Python program.
+    expect(reordered).toHaveLength(14);
+    const check = spawnSync(
+      'python3',
+      ['-c', 'import json,sys\nfor s in json.load(sys.stdin): compile(s, "<final stage>", "exec")'],
+      { input: JSON.stringify(reordered), encoding: 'utf8' },
+    );
+    expect(check.stderr).toBe('');
+    expect(check.status).toBe(0);
   });
 });

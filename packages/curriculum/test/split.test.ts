@@ -73,8 +73,12 @@ describe('Python split points (hand-checked)', () => {
 
   it('finds starter code that is not a prefix (APPS+ imports before the def)', () => {
     const program = 'from math import *\nimport sys\ndef f():\n    if 1:\n        pass\n';
-    expect(locateStarter(program, '\ndef f():\n')).toEqual({ end: program.indexOf('    if'), found: true });
-    expect(locateStarter(program, 'def g():\n')).toEqual({ end: 0, found: false });
+    expect(locateStarter(program, '\ndef f():\n')).toEqual({
+      start: program.indexOf('def f'),
+      end: program.indexOf('    if'),
+      found: true,
+    });
+    expect(locateStarter(program, 'def g():\n')).toEqual({ start: 0, end: 0, found: false });
   });
 
   it('starter code missing from the program is ignored with a note', async () => {

@@ -103,9 +103,12 @@ class Raw:
         self.text = text
 
 
-def _enc(v, out, depth):
+def _enc(v, out, depth, room):
+    """Append the JSON of `v` to `out`; `room[0]` is the number of characters still allowed."""
     if depth > 200:
         raise Unserializable("value is nested more than 200 levels deep")
+    if room[0] < 0:
+        raise Unserializable("value is larger than %d bytes of JSON" % room[1])
     t = type(v)
     if v is None:
         out.append("null")
@@ -120,6 +123,7 @@ def _enc(v, out, depth):
             out.append(_int_repr(v))
         except ValueError:
             raise Unserializable("integer too large to print")
+        room[0] -= len(out[-1])
     elif isinstance(v, float):
         if v != v:
             out.append('{"' + FLOAT_KEY + '":"nan"}')
@@ -128,7 +132,10 @@ def _enc(v, out, depth):
         else:
             out.append(_float_repr(v))
     elif isinstance(v, str):
+        if len(v) > room[0]:
+            raise Unserializable("value is larger than %d bytes of JSON" % room[1])
         out.append(_esc(_str_str(v)))
+        room[0] -= len(out[-1])
     elif isinstance(v, (list, tuple)):
         out.append("[")
         first = True
@@ -136,7 +143,8 @@ def _enc(v, out, depth):
             if not first:
                 out.append(",")
             first = False
-            _enc(item, out, depth + 1)
+            room[0] -= 1
+            _enc(item, out, depth + 1, room)
         out.append("]")
     elif isinstance(v, dict):
         out.append("{")
@@ -154,16 +162,29 @@ def _enc(v, out, depth):
             else:
                 raise Unserializable("dict key of type " + type(key).__name__ + " is not JSON")
             out.append(":")
-            _enc(item, out, depth + 1)
+            room[0] -= len(out[-2]) + 2
+            _enc(item, out, depth + 1, room)
         out.append("}")
     else:
         raise Unserializable("value of type " + t.__name__ + " is not JSON-serialisable")
 
 
-def encode(v):
+def encode(v, limit=1 << 62):
+    """JSON text of a plain value; raises Unserializable past `limit` characters."""
     out = []
-    _enc(v, out, 0)
+    _enc(v, out, 0, [limit, limit])
+    if room_exceeded(out, limit):
+        raise Unserializable("value is larger than %d bytes of JSON" % limit)
     return _join(out)
+
+
+def room_exceeded(out, limit):
+    n = 0
+    for piece in out:
+        n += len(piece)
+        if n > limit:
+            return True
+    return False
 
 
 def _revive(obj):
@@ -298,71 +319,136 @@ def kill_orphans():
             break
 
 
-def pump(pid, rfd, max_line):
-    """Relay the child's records until it exits; returns (wait status, overflowed)."""
-    pidfd = None
-    if hasattr(os, "pidfd_open"):
-        try:
-            pidfd = os.pidfd_open(pid)
-        except OSError:
-            pidfd = None
-    buf = b""
-    status = None
-    overflow = False
-    eof = False
-    drain_deadline = None
-    while True:
-        if eof and status is not None:
-            break
-        if status is not None:
-            remaining = drain_deadline - time.monotonic()
-            if remaining <= 0:
+class Stream:
+    """One child's record pipe, relayed to stdout under a one-letter prefix: ``C`` for the
+    candidate's process (untrusted), ``J`` for the judge's (trusted: it never runs candidate code
+    and the candidate holds no descriptor of its pipe)."""
+
+    def __init__(self, pid, fd, prefix):
+        self.pid = pid
+        self.fd = fd
+        self.prefix = prefix
+        self.buf = b""
+        self.eof = False
+        self.status = None
+        self.overflow = False
+        self.drain_deadline = None
+        self.pidfd = None
+        if hasattr(os, "pidfd_open"):
+            try:
+                self.pidfd = os.pidfd_open(pid)
+            except OSError:
+                self.pidfd = None
+
+    def finished(self, now):
+        return self.status is not None and (self.eof or now >= self.drain_deadline)
+
+    def reap(self, flags):
+        wpid, st = os.waitpid(self.pid, flags)
+        if wpid == self.pid:
+            self.status = st
+            try:
+                os.killpg(self.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            # Descendants that escaped the group may hold the pipe open: drain briefly only.
+            self.drain_deadline = time.monotonic() + 0.2
+
+    def read(self, max_line):
+        chunk = _read(self.fd, 1 << 16)
+        if not chunk:
+            self.eof = True
+            return
+        if self.overflow:
+            return
+        self.buf += chunk
+        prefix = self.prefix
+        while True:
+            nl = self.buf.find(b"\n")
+            if nl < 0:
                 break
-            timeout = remaining
-            fds = [rfd]
-        elif eof:
-            # The pipe closed but the child lives on: wait for it (the Node parent kills it at
-            # its timeout).
-            _, status = os.waitpid(pid, 0)
+            write_all(1, prefix + self.buf[:nl] + b"\n")
+            self.buf = self.buf[nl + 1 :]
+        if len(self.buf) > max_line:
+            self.overflow = True
+            self.buf = b""
+            try:
+                os.killpg(self.pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+
+def pump(streams, max_line):
+    """Relay the children's records until every child exited and its pipe closed (or was drained
+    briefly after its exit)."""
+    while True:
+        now = time.monotonic()
+        live = [s for s in streams if not s.finished(now)]
+        if not live:
             break
-        else:
-            fds = [rfd] + ([pidfd] if pidfd is not None else [])
-            timeout = None if pidfd is not None else 0.05
-        ready, _, _ = select.select(fds, [], [], timeout)
-        if pidfd is not None and pidfd in ready or (pidfd is None and status is None and not ready):
-            wpid, st = os.waitpid(pid, os.WNOHANG if pidfd is None else 0)
-            if wpid == pid:
-                status = st
-                try:
-                    os.killpg(pid, signal.SIGKILL)
-                except OSError:
-                    pass
-                # Descendants that escaped the group may hold the pipe open: drain briefly only.
-                drain_deadline = time.monotonic() + 0.2
-        if rfd in ready:
-            chunk = _read(rfd, 1 << 16)
-            if not chunk:
-                eof = True
-                continue
-            if overflow:
-                continue
-            buf += chunk
-            while True:
-                nl = buf.find(b"\n")
-                if nl < 0:
-                    break
-                write_all(1, b"C" + buf[:nl] + b"\n")
-                buf = buf[nl + 1 :]
-            if len(buf) > max_line:
-                overflow = True
-                buf = b""
-                try:
-                    os.killpg(pid, signal.SIGKILL)
-                except OSError:
-                    pass
-    if pidfd is not None:
-        _close(pidfd)
-    return status, overflow
+        fds = []
+        timeout = None
+        for s in live:
+            if not s.eof:
+                fds.append(s.fd)
+            if s.status is None:
+                if s.pidfd is not None:
+                    fds.append(s.pidfd)
+                else:
+                    timeout = 0.05
+            elif not s.eof:
+                left = s.drain_deadline - now
+                timeout = left if timeout is None else min(timeout, left)
+        if not fds:
+            # Every pipe closed but a child lives on: wait for it (the Node parent kills it at
+            # its timeout).
+            for s in live:
+                if s.status is None:
+                    s.reap(0)
+            continue
+        ready, _, _ = select.select(fds, [], [], max(timeout, 0) if timeout is not None else None)
+        for s in live:
+            if s.status is None and (s.pidfd in ready if s.pidfd is not None else True):
+                s.reap(0 if s.pidfd is not None else os.WNOHANG)
+            if s.fd in ready:
+                s.read(max_line)
+    for s in streams:
+        if s.pidfd is not None:
+            _close(s.pidfd)
+
+
+def exit_facts(stream):
+    facts = {"overflow": stream.overflow}
+    status = stream.status
+    if status is not None:
+        if os.WIFSIGNALED(status):
+            facts["signal"] = os.WTERMSIG(status)
+        elif os.WIFEXITED(status):
+            facts["code"] = os.WEXITSTATUS(status)
+    return facts
+
+
+def fork_child(body, keep):
+    """Fork; the child closes every descriptor but `keep` (plus 0-2), runs `body()` and exits."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            close_all_but(keep)
+            body()
+        finally:
+            _exit(0)
+    return pid
+
+
+def close_all_but(keep):
+    prev = 2
+    for fd in sorted(set(keep)):
+        if fd <= prev:
+            continue
+        if fd > prev + 1:
+            os.closerange(prev + 1, fd)
+        prev = fd
+    os.closerange(prev + 1, 1 << 20)
 
 
 def run_job(job, config):
@@ -371,36 +457,51 @@ def run_job(job, config):
     # Root is exempt from RLIMIT_NPROC and can read everything: children run as an unprivileged
     # user instead (nobody by default) when the worker itself is root.
     drop = config.get("runAs")
+    judged = job["kind"] == "assert" and job.get("judge") == "process"
+    pipes = []
     try:
         if drop:
             os.chown(tmp, drop[0], drop[1])
         nproc = count_tasks(drop[0] if drop else os.getuid()) + job["maxProcesses"] + 1
         rfd, wfd = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            try:
-                _close(rfd)
-                child_main(job, wfd, tmp, nproc, drop)
-            finally:
-                _exit(0)
-        _close(wfd)
-        # No setpgid here: the child's setsid() makes it a group leader, and setsid fails in a
-        # process that already leads a group. Node kills the pid as well as the group.
-        send_worker({"ev": "start", "pid": pid})
-        try:
-            status, overflow = pump(pid, rfd, job["maxRecordBytes"])
-        finally:
-            _close(rfd)
+        pipes += [rfd, wfd]
+        streams = []
+        if judged:
+            # The judge runs the test code with the candidate's functions as proxies; it talks to
+            # the candidate over two pipes and reports verdicts over a third that only it holds.
+            jr, jw = os.pipe()
+            req_r, req_w = os.pipe()
+            resp_r, resp_w = os.pipe()
+            pipes += [jr, jw, req_r, req_w, resp_r, resp_w]
+            judge_drop = [drop[0] - 1, drop[1], drop[2]] if drop else None
+            jpid = fork_child(lambda: judge_main(job, jw, req_w, resp_r, judge_drop), [jw, req_w, resp_r])
+            for fd in (jw, req_w, resp_r):
+                _close(fd)
+                pipes.remove(fd)
+            pid = fork_child(lambda: child_main(job, wfd, tmp, nproc, drop, (req_r, resp_w)), [wfd, req_r, resp_w])
+            streams.append(Stream(jpid, jr, b"J"))
+        else:
+            pid = fork_child(lambda: child_main(job, wfd, tmp, nproc, drop, None), [wfd])
+        for fd in [p for p in pipes if p != rfd and not any(s.fd == p for s in streams)]:
+            _close(fd)
+            pipes.remove(fd)
+        streams.insert(0, Stream(pid, rfd, b"C"))
+        # No setpgid here: each child's setsid() makes it a group leader, and setsid fails in a
+        # process that already leads a group. Node kills the pids as well as the groups.
+        send_worker({"ev": "start", "pid": pid, "pids": [s.pid for s in streams]})
+        pump(streams, job["maxRecordBytes"])
         if config.get("subreaper"):
             kill_orphans()
-        event = {"ev": "exit", "overflow": overflow}
-        if status is not None:
-            if os.WIFSIGNALED(status):
-                event["signal"] = os.WTERMSIG(status)
-            elif os.WIFEXITED(status):
-                event["code"] = os.WEXITSTATUS(status)
+        event = dict({"ev": "exit"}, **exit_facts(streams[0]))
+        if judged:
+            event["judge"] = exit_facts(streams[1])
         send_worker(event)
     finally:
+        for fd in pipes:
+            try:
+                _close(fd)
+            except OSError:
+                pass
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -847,18 +948,12 @@ def apply_limits(job, nproc):
             pass
 
 
-def child_main(job, wfd, tmp, nproc, drop):
+def child_main(job, wfd, tmp, nproc, drop, rpc):
     rep = Reporter(wfd)
     try:
         os.setsid()
         stdio = Stdio(tmp, job["maxOutputBytes"])
-        keep = sorted({0, 1, 2, wfd} | set(stdio.files))
-        prev = 2
-        for fd in keep[3:]:
-            if fd > prev + 1:
-                os.closerange(prev + 1, fd)
-            prev = fd
-        os.closerange(prev + 1, 1 << 20)
+        close_all_but([wfd] + list(rpc or []) + stdio.files)
         # Until here fd 1 is the worker's channel to Node; from now on it is the stdout memfd.
         stdio.begin("")
         os.chdir(tmp)
@@ -878,8 +973,18 @@ def child_main(job, wfd, tmp, nproc, drop):
     except Exception as e:
         rep.send({"t": "fatal", "msg": "sandbox setup failed: %s: %s" % (type(e).__name__, e)})
         return
-    run_tests(job, rep, stdio)
-    rep.send({"t": "done"})
+    try:
+        run_tests(job, rep, stdio, rpc)
+    except MemoryError:
+        rep.send({"t": "oom"})
+        return
+    except Exception as e:
+        # Candidate code may have broken the harness (patched what it uses): a failure of the
+        # program, never a pass and never an infra error.
+        rep.send({"t": "broken", "msg": "%s: %s" % (type(e).__name__, e)})
+        return
+    if not rpc:
+        rep.send({"t": "done"})
 
 
 def compile_part(source, name):
@@ -893,7 +998,7 @@ def fresh_namespace():
     return module.__dict__
 
 
-def run_tests(job, rep, stdio):
+def run_tests(job, rep, stdio, rpc):
     kind = job["kind"]
     coverage = job.get("coverage", False)
     program = job["program"]
@@ -909,9 +1014,12 @@ def run_tests(job, rep, stdio):
     try:
         pre = compile_part(job.get("preamble"), "<preamble>")
         epi = compile_part(job.get("epilogue"), "<epilogue>")
+        # The setup runs here too (the program may use what it defines, as in MBPP); with a judge
+        # process the cases run there, never here.
         setup = compile_part(job.get("setup"), "<setup>")
+        cases = [] if rpc or kind != "assert" else compile_cases(job["cases"])
     except (SyntaxError, ValueError) as e:
-        rep.send({"t": "fatal", "msg": "harness code (preamble/epilogue/setup) does not compile: %s" % e})
+        rep.send({"t": "fatal", "msg": "harness code (preamble/epilogue/setup/cases) does not compile: %s" % e})
         return
     tracer = None
     if coverage:
@@ -922,6 +1030,9 @@ def run_tests(job, rep, stdio):
         tracer = make_tracer(job, tree, code, exe)
         code = getattr(tracer, "code", code)
     rec_limit = _getrec()
+    max_value = job["maxRecordBytes"] // 2
+    # From here on candidate code runs: a "fatal" (infra) record after this one is a forgery.
+    rep.send({"t": "begin"})
 
     def guarded(fn):
         """Run candidate code; returns (value, exception info or None)."""
@@ -1007,26 +1118,382 @@ def run_tests(job, rep, stdio):
             value, exc = guarded(call)
             record = {"t": "test", "i": i}
             if exc is None:
+                unser = None
                 try:
-                    record["val"] = Raw(encode(value))
+                    record["val"] = Raw(encode(value, max_value))
                 except Unserializable as e:
-                    record["unser"] = str(e)
+                    unser = str(e)
                 except RecursionError:
-                    record["unser"] = "value is nested too deeply"
+                    unser = "value is nested too deeply"
+                except MemoryError:
+                    unser = "encoding the return value ran out of memory (memoryMb)"
+                if unser is not None:
+                    record["unser"] = unser
             value = None
             finish(record, t0, exc)
         return
 
-    for i, case in enumerate(job["cases"]):
+    if rpc:
+        serve(rpc, ns, stdio, tracer, guarded, max_value)
+        return
+
+    for i, case_code in enumerate(cases):
         stdio.begin("")
         t0 = _perf()
-        try:
-            case_code = compile(case, "<test %d>" % i, "exec", dont_inherit=True)
-        except (SyntaxError, ValueError) as e:
-            rep.send({"t": "fatal", "msg": "test case %d does not compile: %s" % (i, e)})
-            return
         _, exc = guarded(lambda: exec(case_code, ns))
         finish({"t": "test", "i": i}, t0, exc)
+
+
+def compile_cases(cases):
+    out = []
+    for i, case in enumerate(cases):
+        try:
+            out.append(compile(case, "<test %d>" % i, "exec", dont_inherit=True))
+        except (SyntaxError, ValueError) as e:
+            raise SyntaxError("test case %d does not compile: %s" % (i, e))
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# Assertion tests with a judge process
+#
+# The candidate's process can forge anything it writes, and candidate code running in a process
+# can reach everything in it (frames, globals, gc, descriptors). So assertion tests are not run
+# there: a second child, the judge, runs the setup and the cases, with each name the tests use
+# from the program bound to a proxy that calls into the candidate's process over a pipe. Only
+# plain data crosses (None, bool, int, float, complex, str, bytes, and lists, tuples, dicts, sets
+# of them, by exact type): an object with a rigged `__eq__` cannot reach the comparison. The judge
+# alone reports verdicts, on a pipe the candidate holds no descriptor of.
+# ------------------------------------------------------------------------------------------------
+
+PLAIN_SCALARS = (type(None), bool, int, float, complex, str, bytes)
+
+
+def to_wire(v, depth=0):
+    """Tagged, JSON-able form of a plain value; raises Unserializable for anything else."""
+    if depth > 100:
+        raise Unserializable("value is nested more than 100 levels deep")
+    t = type(v)
+    if t is float:
+        return v if v == v and v not in (float("inf"), float("-inf")) else {"$x": repr(v)}
+    if t is complex:
+        return {"$c": [to_wire(v.real), to_wire(v.imag)]}
+    if t is bytes:
+        return {"$b": v.decode("latin-1")}
+    if t in PLAIN_SCALARS:
+        return v
+    if t is list:
+        return [to_wire(x, depth + 1) for x in v]
+    if t is tuple:
+        return {"$t": [to_wire(x, depth + 1) for x in v]}
+    if t is set or t is frozenset:
+        return {"$s" if t is set else "$f": [to_wire(x, depth + 1) for x in v]}
+    if t is dict:
+        return {"$d": [[to_wire(k, depth + 1), to_wire(x, depth + 1)] for k, x in v.items()]}
+    raise Unserializable("a %s object is not plain data" % t.__name__)
+
+
+def from_wire(v):
+    """Inverse of to_wire, on untrusted input: builds only plain values."""
+    t = type(v)
+    if t is list:
+        return [from_wire(x) for x in v]
+    if t is not dict:
+        if t in (type(None), bool, int, float, str):
+            return v
+        raise Unserializable("malformed value")
+    if len(v) != 1:
+        raise Unserializable("malformed value")
+    (tag, x), = v.items()
+    if tag == "$x" and x in ("nan", "inf", "-inf"):
+        return float(x)
+    if tag == "$c":
+        return complex(from_wire(x[0]), from_wire(x[1]))
+    if tag == "$b" and type(x) is str:
+        return x.encode("latin-1")
+    if type(x) is not list:
+        raise Unserializable("malformed value")
+    if tag == "$t":
+        return tuple(from_wire(i) for i in x)
+    if tag == "$s":
+        return set(from_wire(i) for i in x)
+    if tag == "$f":
+        return frozenset(from_wire(i) for i in x)
+    if tag == "$d":
+        return dict((from_wire(k), from_wire(i)) for k, i in x)
+    raise Unserializable("malformed value")
+
+
+def read_line(fd, buf):
+    """One line from a pipe (`buf` holds what was read past it); None at EOF."""
+    while True:
+        nl = buf[0].find(b"\n")
+        if nl >= 0:
+            line = buf[0][:nl]
+            buf[0] = buf[0][nl + 1 :]
+            return line
+        chunk = _read(fd, 1 << 16)
+        if not chunk:
+            return None
+        buf[0] += chunk
+
+
+def serve(rpc, ns, stdio, tracer, guarded, max_value):
+    """Candidate side: offer the program's names, then run the judge's calls. Everything here is
+    reachable by candidate code, so the judge treats every answer as untrusted."""
+    req, resp = rpc
+    offered = {}
+    for name, value in list(ns.items()):
+        if type(name) is not str or name.startswith("__") or isinstance(value, _ModuleType):
+            continue
+        if callable(value):
+            offered[name] = "call"
+        else:
+            try:
+                offered[name] = {"v": to_wire(value)}
+            except (Unserializable, RecursionError):
+                pass
+    answer = lambda obj: write_all(resp, (json.dumps(obj) + "\n").encode("utf-8", "surrogatepass"))
+    answer({"names": offered})
+    buf = [b""]
+    while True:
+        line = read_line(req, buf)
+        if line is None:
+            return
+        msg = json.loads(line)
+        op = msg["op"]
+        if op == "begin":
+            stdio.begin("")
+            continue
+        if op == "end":
+            out, err, truncated = stdio.end()
+            hits = tracer.take() if tracer else None
+            answer({"out": out, "err": err, "tr": truncated, "hits": hits})
+            continue
+        args = from_wire(msg["args"])
+        kwargs = from_wire(msg["kw"])
+        target = ns.get(msg["name"])
+        value, exc = guarded(lambda: target(*args, **kwargs))
+        if exc is not None:
+            answer({"exc": describe(exc)})
+            continue
+        try:
+            text = json.dumps({"ok": to_wire(value), "args": [to_wire(a) for a in args]})
+            if len(text) > max_value:
+                raise Unserializable("value is larger than %d bytes of JSON" % max_value)
+            write_all(resp, (text + "\n").encode("utf-8", "surrogatepass"))
+        except (Unserializable, RecursionError, MemoryError, ValueError) as e:
+            answer({"unser": str(e)})
+
+
+class NotPlainData(TypeError):
+    """A value from the candidate that is not plain data (judge side)."""
+
+
+class CandidateGone(Exception):
+    """The candidate's process stopped answering (judge side)."""
+
+
+def judge_main(job, wfd, req, resp, drop):
+    """The judge: runs setup and cases with proxies for the candidate's names; reports each test's
+    outcome on `wfd`. Runs no candidate code."""
+    rep = Reporter(wfd)
+    try:
+        os.setsid()
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            _dup2(null, fd)
+        _close(null)
+        sys.stdout = sys.__stdout__ = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8")
+        sys.stderr = sys.__stderr__ = sys.stdout
+        if ctypes is not None:
+            _LIBC.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0: no ptrace, no /proc/<pid>/mem by the candidate
+        apply_limits(job, count_tasks(drop[0] if drop else os.getuid()) + job["maxProcesses"] + 1)
+        if hasattr(sys, "set_int_max_str_digits"):
+            sys.set_int_max_str_digits(0)
+        if drop:
+            drop_privileges(drop[0], drop[1], drop[2])
+        setup = compile_part(job.get("setup"), "<setup>")
+        cases = compile_cases(job["cases"])
+    except Exception as e:
+        rep.send({"t": "fatal", "msg": "judge setup failed: %s: %s" % (type(e).__name__, e)})
+        return
+    buf = [b""]
+    last = [None, None]  # the exception raised for the candidate's last failed call, and its facts
+
+    def exchange(msg):
+        write_all(req, (json.dumps(msg) + "\n").encode("utf-8", "surrogatepass"))
+        line = read_line(resp, buf)
+        if line is None:
+            raise CandidateGone("the program's process ended before the test finished (os._exit or a crash)")
+        try:
+            answer = json.loads(line)
+        except ValueError:
+            raise CandidateGone("the program's process sent a malformed answer")
+        if type(answer) is not dict:
+            raise CandidateGone("the program's process sent a malformed answer")
+        return answer
+
+    def proxy(name):
+        def call(*args, **kwargs):
+            try:
+                msg = {"op": "call", "name": name, "args": to_wire(list(args)), "kw": to_wire(dict(kwargs))}
+            except Unserializable as e:
+                raise NotPlainData("an argument of %s() cannot be sent to the program: %s" % (name, e))
+            answer = exchange(msg)
+            if "exc" in answer:
+                raise candidate_exception(answer["exc"], last)
+            if "unser" in answer:
+                raise NotPlainData("%s() returned a value that is not plain data: %s" % (name, answer["unser"]))
+            try:
+                value = from_wire(answer["ok"])
+                after = from_wire(answer["args"])
+            except (Unserializable, KeyError, TypeError, ValueError, IndexError) as e:
+                raise CandidateGone("the program's process sent a malformed answer: %s" % e)
+            # In-place changes to list/dict/set arguments are copied back (`f(a); assert a == …`).
+            if type(after) is list and len(after) == len(args):
+                for arg, new in zip(args, after):
+                    if type(arg) is list and type(new) is list:
+                        arg[:] = new
+                    elif type(arg) is dict and type(new) is dict:
+                        arg.clear()
+                        arg.update(new)
+                    elif type(arg) is set and type(new) is set:
+                        arg.clear()
+                        arg.update(new)
+            return value
+
+        call.__name__ = call.__qualname__ = name
+        return call
+
+    try:
+        line = read_line(resp, buf)
+        offer = json.loads(line) if line is not None else None
+        names = offer.get("names") if type(offer) is dict else None
+        if type(names) is not dict:
+            raise CandidateGone("the program's process ended before the tests (os._exit or a crash)")
+    except (CandidateGone, ValueError) as e:
+        rep.send({"t": "gone", "msg": str(e)})
+        return
+    ns = {"__name__": "__main__", "__builtins__": builtins}
+    used = set()
+    for code in [setup] + cases:
+        if code is not None:
+            code_names(code, used)
+    entry = job.get("entryPoint")
+    if entry:
+        used.add(entry)
+    for name in used:
+        # The program never shadows a builtin the tests use (`abs`, `len`, `isinstance`…).
+        if name in names and not hasattr(builtins, name):
+            kind = names[name]
+            if kind == "call":
+                ns[name] = proxy(name)
+            elif type(kind) is dict and "v" in kind:
+                try:
+                    ns[name] = from_wire(kind["v"])
+                except (Unserializable, TypeError, ValueError, KeyError, IndexError):
+                    pass
+    rep.send({"t": "begin"})
+    if setup is not None:
+        try:
+            exec(setup, ns)
+        except BaseException as e:
+            facts = describe_judged(e, last)
+            if e is last[0] or isinstance(e, (CandidateGone, NotPlainData)):
+                # The program failed inside the setup: its failure, not the dataset's.
+                rep.send({"t": "gone", "msg": "the test setup failed calling the program: %s: %s" % (facts["type"], facts["msg"])})
+            else:
+                rep.send({"t": "fatal", "msg": "test setup raised %s: %s" % (facts["type"], facts["msg"])})
+            return
+    for i, case in enumerate(cases):
+        t0 = _perf()
+        record = {"t": "test", "i": i}
+        try:
+            write_all(req, b'{"op":"begin"}\n')
+            exc = None
+            try:
+                exec(case, ns)
+            except BaseException as e:
+                exc = e
+            record["ms"] = round((_perf() - t0) * 1000, 3)
+            if exc is not None:
+                record["exc"] = describe_judged(exc, last)
+            if isinstance(exc, CandidateGone):
+                rep.send(record)
+                return
+            out = exchange({"op": "end"})
+        except CandidateGone as e:
+            record["exc"] = describe_judged(e, last)
+            rep.send(record)
+            return
+        except OSError as e:
+            record["exc"] = {"type": "CandidateGone", "msg": "the program's process closed its pipe (%s)" % e}
+            rep.send(record)
+            return
+        # Output and coverage come from the candidate's process: passed on, never interpreted.
+        record["out"] = out.get("out") if type(out.get("out")) is str else ""
+        record["err"] = out.get("err") if type(out.get("err")) is str else ""
+        record["tr"] = out.get("tr") is True
+        if type(out.get("hits")) is dict:
+            record["hits"] = out["hits"]
+        rep.send(record)
+    rep.send({"t": "done"})
+
+
+BUILTIN_EXCEPTIONS = dict(
+    (name, value)
+    for name, value in vars(builtins).items()
+    if isinstance(value, type) and issubclass(value, BaseException)
+)
+
+
+def candidate_exception(facts, last):
+    """The candidate's exception, re-raised in the judge as the builtin class of the same name
+    (so `except ValueError` in a test works) or as CandidateError."""
+    if type(facts) is not dict:
+        facts = {}
+    name = facts.get("type") if type(facts.get("type")) is str else "Exception"
+    msg = facts.get("msg") if type(facts.get("msg")) is str else ""
+    cls = BUILTIN_EXCEPTIONS.get(name)
+    if cls is SystemExit:
+        exc = SystemExit(facts.get("exit"))
+    elif cls is not None and cls not in (KeyboardInterrupt, GeneratorExit, StopIteration, StopAsyncIteration):
+        try:
+            exc = cls(msg)
+        except Exception:
+            exc = CandidateError("%s: %s" % (name, msg))
+    else:
+        exc = CandidateError("%s: %s" % (name, msg))
+    clean = {"type": name, "msg": msg[:1000]}
+    if type(facts.get("line")) is int:
+        clean["line"] = facts["line"]
+    if "exit" in facts and (facts["exit"] is None or type(facts["exit"]) in (int, str)):
+        clean["exit"] = facts["exit"]
+    last[0], last[1] = exc, clean
+    return exc
+
+
+class CandidateError(Exception):
+    """An exception of the candidate that has no builtin class of the same name (judge side)."""
+
+
+def describe_judged(exc, last):
+    if exc is last[0] and last[1] is not None:
+        return last[1]
+    info = describe(exc)
+    if isinstance(exc, NotPlainData):
+        info["type"] = "NotPlainData"
+    elif isinstance(exc, CandidateGone):
+        info["type"] = "CandidateGone"
+    return info
+
+
+def code_names(code, out):
+    out.update(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            code_names(const, out)
 
 
 def main():
@@ -1038,6 +1505,10 @@ def main():
             pass
     if config.get("subreaper"):
         config["subreaper"] = become_subreaper()
+    if ctypes is not None:
+        # PR_SET_DUMPABLE 0: a candidate running as the worker's own user (no root to drop) can
+        # still not ptrace the worker or read or write its memory through /proc.
+        _LIBC.prctl(4, 0, 0, 0, 0)
     run_as = config.get("runAs")
     if run_as and os.geteuid() == 0:
         config["runAs"] = [run_as[0], run_as[1], not can_read_python_as(run_as[0], run_as[1])]

@@ -98,7 +98,7 @@ export function createPythonExecutor(options: PythonExecutorOptions = {}): Pytho
     pool: getPool,
 
     async run(request: ExecutionRequest): Promise<ExecutionResult> {
-      const plan = planRequest(request, defaults, resolved.maxTestsDefault, resolved.coverageTimeoutFactor);
+      const plan = planRequest(request, defaults, resolved);
       const pool = await getPool();
       const jobLine = buildJob(plan, request, {
         fileSizeMb: resolved.fileSizeMb,
@@ -113,7 +113,7 @@ export function createPythonExecutor(options: PythonExecutorOptions = {}): Pytho
         end = await pool.run(jobLine, {
           timeoutMs: plan.wall.testMs,
           totalTimeoutMs: plan.wall.totalMs,
-          onRecord: (line) => judge.record(line),
+          onRecord: (line, trusted) => judge.record(line, trusted),
           signal: request.signal,
         });
       } catch (err) {

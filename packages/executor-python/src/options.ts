@@ -76,6 +76,15 @@ export const pythonExecutorOptionsSchema = z
     coverageHitCap: z.number().int().min(0).default(1000),
     /** Wall and CPU limits are multiplied by this on coverage runs (tracing slows hot loops). */
     coverageTimeoutFactor: z.number().min(1).max(100).default(3),
+    /**
+     * Where assertion tests run. `process` (default): in a judge process that never runs candidate
+     * code, calling the program's functions over a pipe; only plain data crosses, so nothing the
+     * candidate does in its own process (patched frames, globals, builtins, forged records,
+     * objects with a rigged `__eq__`) can make a failing test pass. `in-process`: the cases run in
+     * the candidate's namespace, as HumanEval's own harness does; needed only by tests that pass
+     * objects other than plain data to or from the program, and open to the tampering above.
+     */
+    assertJudge: z.enum(['process', 'in-process']).default('process'),
     /** How long a worker may take to start and report ready, ms. */
     startTimeoutMs: z.number().int().positive().default(20000),
   })

@@ -27,6 +27,8 @@ export interface Plan {
   coverage: boolean;
   stopOnFirstFailure: boolean;
   program: string;
+  /** Assertion tests run in a separate judge process (see `assertJudge`). */
+  judged: boolean;
 }
 
 export interface JobSettings {
@@ -37,12 +39,18 @@ export interface JobSettings {
   coverageBackend: ResolvedPythonExecutorOptions['coverageBackend'];
 }
 
+/** Executor options that shape every plan. */
+export interface PlanSettings {
+  maxTestsDefault?: number;
+  coverageTimeoutFactor?: number;
+  assertJudge?: ResolvedPythonExecutorOptions['assertJudge'];
+}
+
 /** Validate a request (throws ValidationError naming the bad field) and fill in limits/budget. */
 export function planRequest(
   request: ExecutionRequest,
   defaults: ExecutionLimits,
-  maxTestsDefault: number | undefined,
-  coverageTimeoutFactor = 1,
+  { maxTestsDefault, coverageTimeoutFactor = 1, assertJudge = 'process' }: PlanSettings = {},
 ): Plan {
   validate(requestSchema, request, WHERE, 'INVALID_PROBLEM');
   const tests = request.tests;
@@ -62,6 +70,7 @@ export function planRequest(
     // Coverage needs every test: FGO masks code that no test executed.
     stopOnFirstFailure: request.stopOnFirstFailure === true && !coverage,
     program: request.program,
+    judged: tests.kind === 'assert' && assertJudge === 'process',
   };
 }
 
@@ -93,6 +102,8 @@ export function buildJob(plan: Plan, request: ExecutionRequest, settings: JobSet
   } else {
     job.cases = indices.map((i) => tests.cases[i]);
     if (tests.setup) job.setup = tests.setup;
+    if (tests.entryPoint) job.entryPoint = tests.entryPoint;
+    job.judge = plan.judged ? 'process' : 'in-process';
   }
   return encodeWire(job);
 }

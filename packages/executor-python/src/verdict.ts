@@ -59,6 +59,8 @@ function isCleanExit(e: ExceptionFacts): boolean {
 
 /** Outcome of a test that raised. Exiting is never a pass in call and assert tests. */
 function failureOf(e: ExceptionFacts, kind: Plan['tests']['kind']): { outcome: Outcome; message: string } {
+  if (e.type === 'NotPlainData')
+    return { outcome: 'wrong_answer', message: `return value cannot be compared: ${e.msg}` };
   if (e.type === 'MemoryError')
     return { outcome: 'memory_limit', message: `MemoryError${e.msg ? `: ${e.msg}` : ''}` };
   if (e.type === 'SystemExit') {
@@ -72,6 +74,9 @@ function failureOf(e: ExceptionFacts, kind: Plan['tests']['kind']): { outcome: O
   }
   return { outcome: 'runtime_error', message: describeException(e) };
 }
+
+/** What the judge process may report. */
+const JUDGE_RECORDS = new Set(['begin', 'test', 'done', 'gone', 'fatal']);
 
 /**
  * Turns the child's record stream into a verdict, in the trusted parent. Records are checked as
@@ -88,6 +93,10 @@ export class Judge {
   private violation: string | undefined;
   private outOfMemory = false;
   private done = false;
+  /** Candidate code has started: from now on the candidate's records may be forged. */
+  private begun = false;
+  /** The judge process reported that the candidate's process ended before the tests. */
+  private gone: string | undefined;
   private stdout = '';
   private stderr = '';
   private truncated = false;
@@ -97,8 +106,11 @@ export class Judge {
     private readonly tolerance: Tolerance | undefined,
   ) {}
 
-  /** Feed one record line; returns true when the run should be stopped now. */
-  record(line: string): boolean {
+  /**
+   * Feed one record line; returns true when the run should be stopped now. `trusted` records come
+   * from the judge process, the others from the candidate's process (forgeable once its code runs).
+   */
+  record(line: string, trusted = false): boolean {
     if (this.done || this.violation || this.fatal) return true;
     const rec = decodeWire(line);
     if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) {
@@ -106,7 +118,16 @@ export class Judge {
       return true;
     }
     const r = rec as Record<string, unknown>;
+    // With a judge, only the judge reports tests; the candidate's process reports the program run.
+    if (this.plan.judged && !trusted && (r.t === 'test' || r.t === 'done' || r.t === 'gone')) {
+      this.violation = 'the program forged a harness record';
+      return true;
+    }
+    if (trusted && !JUDGE_RECORDS.has(String(r.t))) return false;
     switch (r.t) {
+      case 'begin':
+        if (!trusted) this.begun = true;
+        return false;
       case 'static':
         if (this.plan.coverage && !this.staticInfo) this.staticInfo = parseStatic(r);
         return false;
@@ -114,7 +135,19 @@ export class Judge {
         this.compileError = exceptionFacts(r);
         return true;
       case 'fatal':
+        // An infra failure is believed only before candidate code ran (or from the judge):
+        // otherwise a failing program could turn its negative reward into a skipped sample.
+        if (this.begun && !trusted) {
+          this.violation = 'the program forged a harness failure record';
+          return true;
+        }
         this.fatal = asText(r.msg) || 'harness failure';
+        return true;
+      case 'broken':
+        this.violation = `the program broke the harness (${asText(r.msg).slice(0, 300)})`;
+        return true;
+      case 'gone':
+        this.gone = asText(r.msg) || 'the program ended before the tests';
         return true;
       case 'oom':
         this.outOfMemory = true;
@@ -221,6 +254,14 @@ export class Judge {
         message: 'the program flooded the harness channel (oversized record)',
       };
     }
+    const judgeSignal = end.judgeExit?.signal;
+    if (this.plan.judged && judgeSignal !== undefined) {
+      const name = SIGNAL_NAMES[judgeSignal] ?? `signal ${judgeSignal}`;
+      return {
+        outcome: 'runtime_error',
+        message: `the judge process was killed by ${name} during the tests`,
+      };
+    }
     const signal = end.exit?.signal;
     if (signal === 24) return { outcome: 'timeout', message: 'exceeded the CPU time limit (RLIMIT_CPU)' };
     if (signal !== undefined) {
@@ -251,13 +292,20 @@ export class Judge {
         message: describeException(this.compileError),
       };
     }
+    if (this.gone && !this.programError) {
+      this.programError = { type: 'CandidateGone', msg: this.gone };
+    }
     if (this.programError) {
       const failure = failureOf(this.programError, plan.tests.kind);
       const message = `the program failed before the tests: ${failure.message}`;
       for (const index of plan.indices) {
         this.results.push({ index, outcome: failure.outcome, durationMs: 0, message });
       }
-    } else if (this.results.length < total && end.killed !== 'stopped' && !this.stoppedByFailure()) {
+    } else if (
+      this.results.length < total &&
+      (end.killed !== 'stopped' || this.violation || this.outOfMemory) &&
+      !this.stoppedByFailure()
+    ) {
       const missing = this.missingTest(end);
       this.results.push({ index: plan.indices[this.results.length]!, durationMs: 0, ...missing });
     }

@@ -31,8 +31,11 @@ export interface JobHooks {
   timeoutMs: number;
   /** Wall limit of the whole program, ms. */
   totalTimeoutMs: number;
-  /** Called with each record line of the child (untrusted); return true to kill the program. */
-  onRecord(line: string): boolean;
+  /**
+   * Called with each record line; `trusted` when it comes from the judge process (which never runs
+   * candidate code), not from the candidate's. Return true to kill the program.
+   */
+  onRecord(line: string, trusted: boolean): boolean;
   signal?: AbortSignal;
 }
 
@@ -46,6 +49,8 @@ export interface ChildExit {
 export interface JobEnd {
   /** How the child ended, from the worker's waitpid; absent when the worker never said. */
   exit?: ChildExit;
+  /** How the judge process ended (assertion tests judged out of process). */
+  judgeExit?: ChildExit;
   /** Why the parent killed the child, if it did. */
   killed?: KillReason;
   /** The worker or harness failed: the run says nothing about the candidate. */
@@ -54,7 +59,7 @@ export interface JobEnd {
 }
 
 interface ActiveJob {
-  onLine(line: string): void;
+  onLine(line: string, trusted: boolean): void;
   onWorkerEvent(event: Record<string, unknown>): void;
   onWorkerDeath(reason: string): void;
 }
@@ -74,6 +79,14 @@ function killGroup(pid: number): void {
   }
 }
 
+function childExit(event: Record<string, unknown>): ChildExit {
+  return {
+    code: typeof event.code === 'number' ? event.code : undefined,
+    signal: typeof event.signal === 'number' ? event.signal : undefined,
+    overflow: event.overflow === true,
+  };
+}
+
 /**
  * One warm `python3` running the fork-server harness. Runs one program at a time; wall timeouts are
  * enforced here, from outside the candidate, by killing the child's process group.
@@ -86,8 +99,8 @@ export class PythonWorker {
   private readonly exited: Promise<void>;
   private readyWaiter: ((event: Record<string, unknown>) => void) | undefined;
   private readyInfo: WorkerInfo | undefined;
-  /** pid of the child running now, for kills from outside a job (dispose). */
-  private childPid: number | undefined;
+  /** pids of the children running now (candidate, judge), for kills from outside a job. */
+  private childPids: number[] = [];
 
   private constructor(private readonly proc: ChildProcessWithoutNullStreams) {
     this.exited = new Promise((resolve) => {
@@ -179,8 +192,8 @@ export class PythonWorker {
   }
 
   private dispatch(line: string): void {
-    if (line.startsWith('C')) {
-      this.job?.onLine(line.slice(1));
+    if (line.startsWith('C') || line.startsWith('J')) {
+      this.job?.onLine(line.slice(1), line.startsWith('J'));
       return;
     }
     if (!line.startsWith('W')) return;
@@ -208,7 +221,7 @@ export class PythonWorker {
     if (this.job) throw new StepcoderError('EXECUTOR_INFRA', 'Python worker is already running a job');
     const t0 = performance.now();
     return new Promise<JobEnd>((resolve) => {
-      let pid: number | undefined;
+      let pids: number[] = [];
       let killed: KillReason | undefined;
       let done = false;
       let testTimer: NodeJS.Timeout | undefined;
@@ -222,7 +235,7 @@ export class PythonWorker {
         clearTimeout(graceTimer);
         hooks.signal?.removeEventListener('abort', onAbort);
         this.job = undefined;
-        this.childPid = undefined;
+        this.childPids = [];
         resolve({ ...end, killed, durationMs: performance.now() - t0 });
       };
 
@@ -231,7 +244,7 @@ export class PythonWorker {
         killed = reason;
         clearTimeout(testTimer);
         clearTimeout(totalTimer);
-        if (pid !== undefined) killGroup(pid);
+        for (const pid of pids) killGroup(pid);
         graceTimer = setTimeout(() => {
           // The worker did not report the child's exit: replace it rather than trust it again.
           void this.kill();
@@ -247,31 +260,31 @@ export class PythonWorker {
       const onAbort = () => kill('aborted');
 
       this.job = {
-        onLine: (line) => {
+        onLine: (line, trusted) => {
           if (done) return;
           armTestTimer();
           if (killed) return;
-          if (hooks.onRecord(line)) kill('stopped');
+          if (hooks.onRecord(line, trusted)) kill('stopped');
         },
         onWorkerEvent: (event) => {
           if (event.ev === 'start' && typeof event.pid === 'number') {
-            pid = event.pid;
-            this.childPid = pid;
-            if (killed) killGroup(pid);
+            pids = Array.isArray(event.pids)
+              ? event.pids.filter((p): p is number => typeof p === 'number')
+              : [event.pid];
+            this.childPids = pids;
+            if (killed) for (const pid of pids) killGroup(pid);
           } else if (event.ev === 'exit') {
+            const judge = event.judge as Record<string, unknown> | undefined;
             finish({
-              exit: {
-                code: typeof event.code === 'number' ? event.code : undefined,
-                signal: typeof event.signal === 'number' ? event.signal : undefined,
-                overflow: event.overflow === true,
-              },
+              exit: childExit(event),
+              ...(judge && typeof judge === 'object' ? { judgeExit: childExit(judge) } : {}),
             });
           } else if (event.ev === 'error') {
             finish({ infra: `harness error: ${String(event.msg)}` });
           }
         },
         onWorkerDeath: (reason) => {
-          if (pid !== undefined) killGroup(pid);
+          for (const pid of pids) killGroup(pid);
           // A worker killed while we were killing a timed-out child still leaves a valid verdict.
           finish(killed ? { exit: { signal: 9, overflow: false } } : { infra: reason });
         },
@@ -294,14 +307,14 @@ export class PythonWorker {
 
   /** SIGKILL the worker (and its current child) and wait until it is gone. */
   async kill(): Promise<void> {
-    if (this.childPid !== undefined) killGroup(this.childPid);
+    for (const pid of this.childPids) killGroup(pid);
     if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill('SIGKILL');
     await this.exited;
   }
 
   /** Ask the worker to exit (stdin EOF); kill it if it does not within `graceMs`. */
   async close(graceMs = 1000): Promise<void> {
-    if (this.childPid !== undefined) killGroup(this.childPid);
+    for (const pid of this.childPids) killGroup(pid);
     this.proc.stdin.end();
     const timer = setTimeout(() => void this.kill(), graceMs);
     await this.exited;

@@ -1,0 +1,29 @@
+import { validate } from '@stepcoder/core';
+import type { FastifyInstance } from 'fastify';
+import { type ServerContext, withSlot } from '../context.js';
+import { planRunCode, type RunCodeResponse, toRunCodeResponse } from '../sandbox-fusion.js';
+import { runCodeRequestSchema } from '../schemas.js';
+
+/**
+ * SandboxFusion-compatible `POST /run_code`: veRL's `sandbox_fusion` reward and other SandboxFusion
+ * clients work against this server by changing only their URL.
+ */
+export function runCodeRoute(app: FastifyInstance, ctx: ServerContext): void {
+  app.post('/run_code', async (request): Promise<RunCodeResponse> => {
+    const body = validate(runCodeRequestSchema, request.body, 'request body', 'INVALID_REQUEST');
+    const plan = planRunCode(body);
+    const executor = await ctx.runtime.executorFor(plan.language);
+    const result = await withSlot(ctx, request, (signal) =>
+      executor.run({
+        program: plan.program,
+        language: plan.language,
+        tests: { kind: 'stdio', cases: [{ input: plan.stdin, output: '' }] },
+        limits: ctx.runtime.clampLimits(plan.limits),
+        preamble: plan.preamble,
+        signal,
+      }),
+    );
+    ctx.metrics.outcomes.inc({ route: '/run_code', outcome: result.outcome });
+    return toRunCodeResponse(result);
+  });
+}

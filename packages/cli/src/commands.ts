@@ -6,6 +6,7 @@ import { runBench } from './bench.js';
 import { loadCheckedConfig } from './config.js';
 import { createRunContext, evalStage, runPipeline, sftStage, trainStage } from './run.js';
 import { setupProblems } from './setup.js';
+import { registerSyntheticCommand } from './synthetic.js';
 
 interface CommonFlags {
   config?: string;
@@ -97,6 +98,8 @@ export async function main(program: Command, argv: string[]): Promise<void> {
     .action(async (flags: CommonFlags & { iterations: string }) => {
       await runBench(await loadCheckedConfig(flags.config, flags.set), Number(flags.iterations));
     });
+
+  registerSyntheticCommand(program);
 
   const curriculum = program.command('curriculum').description('inspect the CCCS curriculum');
   withCommon(curriculum.command('show'))

@@ -10,8 +10,10 @@ import {
 } from './formats/js-benchmarks.js';
 import { createJsonlLoader, jsonlOptionsSchema } from './formats/jsonl.js';
 import { createMbppLoader, mbppOptionsSchema } from './formats/mbpp.js';
+import { createSyntheticLoader, syntheticOptionsSchema } from './synthetic/loader.js';
 
 export * from './base.js';
+export * from './synthetic/index.js';
 
 declare module '@stepcoder/core' {
   interface PluginOptions {
@@ -22,6 +24,7 @@ declare module '@stepcoder/core' {
     'dataset:humaneval-x-js': z.input<typeof jsBenchmarkOptionsSchema>;
     'dataset:multipl-e-js': z.input<typeof jsBenchmarkOptionsSchema>;
     'dataset:jsonl': z.input<typeof jsonlOptionsSchema>;
+    'dataset:synthetic': z.input<typeof syntheticOptionsSchema>;
   }
 }
 
@@ -52,3 +55,9 @@ add(
 );
 add('multipl-e-js', createMultiPLEJsLoader, jsBenchmarkOptionsSchema, 'MultiPL-E JavaScript JSON Lines');
 add('jsonl', createJsonlLoader, jsonlOptionsSchema, 'Problem JSON per line, or a field mapping');
+add(
+  'synthetic',
+  createSyntheticLoader,
+  syntheticOptionsSchema,
+  'procedural problems (15 families, held-out combinations); the path is ignored',
+);

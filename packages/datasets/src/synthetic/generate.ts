@@ -1,0 +1,104 @@
+import { createRng, type Problem, StepcoderError, validate } from '@stepcoder/core';
+import { z } from 'zod';
+import { SYNTHETIC_FAMILIES } from './families/index.js';
+import type { Family } from './family.js';
+import { interpret } from './interpret.js';
+import { signature } from './render.js';
+import { combinationKey, splitFamily } from './split.js';
+import { renderTests, TEST_FORMS } from './test-forms.js';
+
+export const syntheticSuiteOptionsSchema = z
+  .object({
+    language: z.enum(['python', 'javascript']),
+    /** Seeds the instances (constants, test inputs, test forms); not the split. */
+    seed: z.number().int().default(0),
+    /** Total problems, train and held-out together. */
+    count: z.number().int().positive().max(1_000_000).default(6000),
+    /** Fraction of each family's combination keys held out (≥ 1 key per family when > 0). */
+    heldoutFraction: z.number().min(0).max(0.9).default(0.12),
+    /** Seeds which combinations are held out; the same for every `seed` and both languages. */
+    splitSeed: z.number().int().default(0),
+    /** Only these families (default: all). */
+    families: z.array(z.string().min(1)).min(1).optional(),
+  })
+  .strict();
+
+export type SyntheticSuiteOptions = z.input<typeof syntheticSuiteOptionsSchema>;
+
+export interface SyntheticSuite {
+  train: Problem[];
+  heldout: Problem[];
+  /** Names of the families generated, in dealing order. */
+  families: string[];
+}
+
+/** Weights of the test forms call / assert / stdio: function tests are the common case. */
+const FORM_WEIGHTS = [2, 1, 1];
+
+export function syntheticFamilyNames(): string[] {
+  return SYNTHETIC_FAMILIES.map((f) => f.name);
+}
+
+function selectFamilies(names: string[] | undefined): readonly Family[] {
+  if (!names) return SYNTHETIC_FAMILIES;
+  return names.map((name) => {
+    const family = SYNTHETIC_FAMILIES.find((f) => f.name === name);
+    if (!family) {
+      throw new StepcoderError(
+        'INVALID_OPTIONS',
+        `Unknown synthetic family '${name}' in options.families. Known: ${syntheticFamilyNames().join(', ')}`,
+      );
+    }
+    return family;
+  });
+}
+
+/**
+ * Generate the procedural suite: problems are dealt round-robin over the families; each draws a
+ * combination uniformly from its family, so about `heldoutFraction` of the problems are held out.
+ * Deterministic: the same options give the same problems, byte for byte; Python and JavaScript
+ * suites of one seed hold the same instances.
+ */
+export function generateSyntheticSuite(options: SyntheticSuiteOptions): SyntheticSuite {
+  const opts = validate(syntheticSuiteOptionsSchema, options, 'options of generateSyntheticSuite');
+  const families = selectFamilies(opts.families);
+  const splits = families.map((f) => splitFamily(f, opts.heldoutFraction, opts.splitSeed));
+  const root = createRng(opts.seed).split('synthetic');
+  const tag = opts.language === 'python' ? 'py' : 'js';
+  const width = String(opts.count - 1).length;
+  const train: Problem[] = [];
+  const heldout: Problem[] = [];
+  for (let i = 0; i < opts.count; i++) {
+    const family = families[i % families.length]!;
+    const { combinations, heldout: heldoutKeys } = splits[i % families.length]!;
+    const rng = root.split(i);
+    const combination = rng.split('combination').choice(combinations);
+    const key = combinationKey(family.name, combination);
+    const draft = family.build(combination, rng.split('build'));
+    const outputs = draft.inputs.map((args) => interpret(draft.fn, args));
+    const form = TEST_FORMS[rng.split('form').categorical(FORM_WEIGHTS)]!;
+    const { program, tests, suffix } = renderTests(draft, outputs, form, opts.language);
+    const split = heldoutKeys.has(key) ? 'heldout' : 'train';
+    const problem: Problem = {
+      id: `synthetic-${tag}/${String(i).padStart(width, '0')}`,
+      prompt: `Write a function f(${draft.fn.params.join(', ')}) that${draft.task.startsWith(',') ? '' : ' '}${draft.task}.${suffix}`,
+      language: opts.language,
+      canonicalSolutions: [program],
+      starterCode: signature(draft.fn, opts.language),
+      tests,
+      difficulty: family.difficulty,
+      source: { dataset: 'synthetic', row: i + 1 },
+      meta: {
+        split,
+        family: family.name,
+        combination: key,
+        components: combination,
+        testForm: form,
+        lines: program.split('\n').length - 1,
+        ...draft.meta,
+      },
+    };
+    (split === 'train' ? train : heldout).push(problem);
+  }
+  return { train, heldout, families: families.map((f) => f.name) };
+}

@@ -1,0 +1,12 @@
+export { SYNTHETIC_FAMILIES } from './families/index.js';
+export type { Draft, Family, ParamType, ResultType } from './family.js';
+export type { SyntheticSuite, SyntheticSuiteOptions } from './generate.js';
+export { generateSyntheticSuite, syntheticFamilyNames, syntheticSuiteOptionsSchema } from './generate.js';
+export { interpret } from './interpret.js';
+export type { SyntheticOptions, SyntheticPart } from './loader.js';
+export { createSyntheticLoader, SYNTHETIC_PARTS, syntheticOptionsSchema } from './loader.js';
+export { combinationKey, splitFamily } from './split.js';
+export type { SyntheticLanguage, TestForm } from './test-forms.js';
+export { TEST_FORMS } from './test-forms.js';
+export type { WriteSyntheticOptions, WriteSyntheticResult } from './write.js';
+export { writeSyntheticJsonl, writeSyntheticOptionsSchema } from './write.js';

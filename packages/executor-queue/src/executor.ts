@@ -171,13 +171,13 @@ export async function createQueueExecutor(options: QueueExecutorOptions): Promis
   reconcileTimer.unref();
 
   const cancel = async (id: string, lane: Lane): Promise<void> => {
-    try {
-      // A waiting job is simply removed; an active one is locked, so ask its worker to stop it.
-      const removed = await lanes.get(lane)?.queue.remove(id);
-      if (!removed) await client.publish(cancelChannel(settings.prefix, settings.queue), id);
-    } catch {
-      // Redis is down: the job runs to its end and its result is dropped (already settled).
-    }
+    // Redis down: the job runs to its end and its result is dropped (already settled).
+    // An active job is locked: its worker stops it on this message. A waiting one is removed.
+    await client.publish(cancelChannel(settings.prefix, settings.queue), id).catch(() => {});
+    await lanes
+      .get(lane)
+      ?.queue.remove(id)
+      .catch(() => {});
   };
 
   const languages = settings.lanes.flatMap((lane) => LANE_LANGUAGES[lane]);

@@ -82,17 +82,20 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       if (settings.logJobs) emit('job-start', { jobId: job.id, attempt: job.attemptsStarted });
       let outcome = 'error';
       try {
-        let result: ExecutionResult;
+        let result: ExecutionResult | undefined;
         try {
           result = await executor.run(signal ? { ...data.request, signal } : data.request);
         } catch (err) {
-          if (signal?.aborted) {
-            counters.cancelled++;
-            outcome = 'cancelled';
-            throw new UnrecoverableError('cancelled by the caller');
+          if (!signal?.aborted) {
+            counters.errors++;
+            throw err;
           }
-          counters.errors++;
-          throw err;
+        }
+        // Executors that stop between tests return instead of throwing: either way, no result.
+        if (signal?.aborted || !result) {
+          counters.cancelled++;
+          outcome = 'cancelled';
+          throw new UnrecoverableError('cancelled by the caller');
         }
         const size = byteLength(result);
         if (size > settings.maxResultBytes) {

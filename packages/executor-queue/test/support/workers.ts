@@ -109,3 +109,20 @@ export async function spawnWorker(options: SpawnWorkerOptions): Promise<WorkerPr
 export function startsOf(workers: WorkerProcess[], jobId: string): number[] {
   return workers.map((w) => w.lines.filter((l) => l.event === 'job-start' && l.jobId === jobId).length);
 }
+
+/** The first line, from any of the workers, that matches (polls their logs). */
+export async function waitForAny(
+  workers: WorkerProcess[],
+  match: (line: WorkerLine) => boolean,
+  timeoutMs = 20_000,
+): Promise<WorkerLine> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    for (const w of workers) {
+      const found = w.lines.find(match);
+      if (found) return found;
+    }
+    if (Date.now() > until) throw new Error(`no worker logged a matching line in ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

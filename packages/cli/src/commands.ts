@@ -5,6 +5,7 @@ import { runAblation } from './ablate.js';
 import { runBench } from './bench.js';
 import { loadCheckedConfig } from './config.js';
 import { createRunContext, evalStage, runPipeline, sftStage, trainStage } from './run.js';
+import { registerServeCommand } from './serve.js';
 import { setupProblems } from './setup.js';
 import { registerSyntheticCommand } from './synthetic.js';
 
@@ -100,6 +101,7 @@ export async function main(program: Command, argv: string[]): Promise<void> {
     });
 
   registerSyntheticCommand(program);
+  registerServeCommand(program);
 
   const curriculum = program.command('curriculum').description('inspect the CCCS curriculum');
   withCommon(curriculum.command('show'))

@@ -1,5 +1,7 @@
+import { isUtf8 } from 'node:buffer';
 import { StepcoderError } from '@stepcoder/core';
 import { openBytes } from './open.js';
+import { invalidUtf8Message } from './utf8.js';
 
 /** One top-level element of a JSON array: its raw text, or why it could not be delimited. */
 export interface ArrayElement {
@@ -54,6 +56,8 @@ export async function* splitJsonArray(
     inElement = false;
     expectComma = true;
     row++;
+    // Decoding invalid UTF-8 would silently turn it into U+FFFD: a changed row, not a read error.
+    if (!isUtf8(buf)) return { row, error: invalidUtf8Message(buf) };
     const text = buf.toString('utf8');
     if (text.trim() === '') return { row, error: 'empty array element (stray comma?)' };
     return { row, text };

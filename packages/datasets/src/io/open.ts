@@ -1,9 +1,10 @@
+import { isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { StepcoderError } from '@stepcoder/core';
+import { invalidUtf8Message } from './utf8.js';
 
 /** True when the file name says it is gzip-compressed (`.gz`). */
 export function isGzipPath(path: string): boolean {
@@ -35,18 +36,40 @@ export interface Line {
   /** 1-based line number. */
   row: number;
   text: string;
+  /** Set when the line's bytes are not UTF-8 (`text` is then empty): a row issue, not a read error. */
+  error?: string;
 }
 
-/** Lines of a (possibly gzipped) text file, streamed; a trailing `\r` is removed. */
+const NEWLINE = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
+
+/**
+ * Lines of a (possibly gzipped) text file, streamed; a trailing `\r` is removed. Lines are split
+ * on bytes and each is checked to be UTF-8 before decoding, because decoding (as readline does)
+ * would silently replace invalid bytes with U+FFFD and the row would load changed.
+ */
 export async function* readLines(path: string): AsyncGenerator<Line> {
   const input = await openBytes(path);
-  const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
   let row = 0;
+  let parts: Buffer[] = [];
+  const line = (last: Buffer): Line => {
+    row++;
+    let bytes = parts.length === 0 ? last : Buffer.concat([...parts, last]);
+    parts = [];
+    if (bytes.length > 0 && bytes[bytes.length - 1] === CARRIAGE_RETURN) bytes = bytes.subarray(0, -1);
+    if (!isUtf8(bytes)) return { row, text: '', error: invalidUtf8Message(bytes) };
+    return { row, text: bytes.toString('utf8') };
+  };
   try {
-    for await (const text of lines) {
-      row++;
-      yield { row, text };
+    for await (const chunk of input as AsyncIterable<Buffer>) {
+      let start = 0;
+      for (let nl = chunk.indexOf(NEWLINE); nl !== -1; nl = chunk.indexOf(NEWLINE, start)) {
+        yield line(chunk.subarray(start, nl));
+        start = nl + 1;
+      }
+      if (start < chunk.length) parts.push(chunk.subarray(start));
     }
+    if (parts.length > 0) yield line(Buffer.alloc(0));
   } catch (err) {
     throw new StepcoderError(
       'DATASET_IO',
@@ -57,7 +80,6 @@ export async function* readLines(path: string): AsyncGenerator<Line> {
       },
     );
   } finally {
-    lines.close();
     input.destroy();
   }
 }

@@ -14,7 +14,11 @@ function jsonError(err: unknown): string {
 
 /** Rows of a JSON Lines file: one JSON value per non-blank line, row = line number. */
 export async function* jsonLinesRows(path: string): AsyncGenerator<RawRow> {
-  for await (const { row, text } of readLines(path)) {
+  for await (const { row, text, error } of readLines(path)) {
+    if (error !== undefined) {
+      yield { file: path, row, error: { message: error } };
+      continue;
+    }
     if (text.trim() === '') continue;
     try {
       yield { file: path, row, value: JSON.parse(text) };

@@ -25,7 +25,8 @@ function collect(value: string, previous: string[]): string[] {
 function int(flag: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
-  if (!Number.isInteger(n)) throw new StepcoderError('INVALID_CONFIG', `${flag} must be an integer, got '${text}'`);
+  if (!Number.isInteger(n))
+    throw new StepcoderError('INVALID_CONFIG', `${flag} must be an integer, got '${text}'`);
   return n;
 }
 
@@ -35,7 +36,10 @@ function tokenizers(pairs: string[]): Record<string, string> {
   for (const pair of pairs) {
     const i = pair.indexOf('=');
     if (i <= 0 || i === pair.length - 1) {
-      throw new StepcoderError('INVALID_CONFIG', `--tokenizer takes name=path/to/tokenizer.json, got '${pair}'`);
+      throw new StepcoderError(
+        'INVALID_CONFIG',
+        `--tokenizer takes name=path/to/tokenizer.json, got '${pair}'`,
+      );
     }
     out[pair.slice(0, i)] = pair.slice(i + 1);
   }
@@ -85,7 +89,10 @@ export function registerServeCommand(program: Command): void {
         maxQueue: int('--queue', flags.queue) ?? (fromFile.maxQueue as number),
         bodyLimitBytes: bodyLimitMb ? bodyLimitMb * 1024 * 1024 : (fromFile.bodyLimitBytes as number),
         requestTimeoutMs: int('--timeout-ms', flags.timeoutMs) ?? (fromFile.requestTimeoutMs as number),
-        tokenizers: { ...((fromFile.tokenizers as Record<string, string>) ?? {}), ...tokenizers(flags.tokenizer) },
+        tokenizers: {
+          ...((fromFile.tokenizers as Record<string, string>) ?? {}),
+          ...tokenizers(flags.tokenizer),
+        },
         logLevel: flags.logLevel as never,
         registry,
       });

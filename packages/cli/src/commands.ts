@@ -8,6 +8,7 @@ import { createRunContext, evalStage, runPipeline, sftStage, trainStage } from '
 import { registerServeCommand } from './serve.js';
 import { setupProblems } from './setup.js';
 import { registerSyntheticCommand } from './synthetic.js';
+import { registerWorkerCommand } from './worker.js';
 
 interface CommonFlags {
   config?: string;
@@ -101,6 +102,7 @@ export async function main(program: Command, argv: string[]): Promise<void> {
     });
 
   registerSyntheticCommand(program);
+  registerWorkerCommand(program);
   registerServeCommand(program);
 
   const curriculum = program.command('curriculum').description('inspect the CCCS curriculum');

@@ -18,6 +18,7 @@ import {
 const BUILTIN_LOADERS: ReadonlyArray<readonly [PluginKind, string, PluginLoader]> = [
   ['executor', 'python', () => import('@stepcoder/executor-python')],
   ['executor', 'js', () => import('@stepcoder/executor-js')],
+  ['executor', 'queue', () => import('@stepcoder/executor-queue')],
   ['reward', '*', () => import('@stepcoder/reward')],
   ['mask', '*', () => import('@stepcoder/coverage-mask')],
   ['curriculum', '*', () => import('@stepcoder/curriculum')],

@@ -10,13 +10,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  countParameters,
-  createByteTokenizer,
-  createPolicy,
-  GPT2_MINI,
-  initBackend,
-} from '../src/index.js';
+import { countParameters, createByteTokenizer, createPolicy, GPT2_MINI, initBackend } from '../src/index.js';
 import { trainStep } from './train-step.js';
 
 const full = process.env.BENCH_FULL === '1';

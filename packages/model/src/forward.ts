@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { GPT2Config } from './config.js';
+import { gelu, layerNorm } from './layers.js';
 import { matmul, transposeLast } from './matmul.js';
 
 /** One layer's cached keys and values, [B, H, S, headDim]. */
@@ -61,19 +62,6 @@ export function oneHotFloat(ids: tf.Tensor, depth: number): tf.Tensor {
   return tf.cast(tf.oneHot(ids as tf.Tensor1D, depth), 'float32');
 }
 
-function layerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor {
-  const mean = tf.mean(x, -1, true);
-  const centered = tf.sub(x, mean);
-  const variance = tf.mean(tf.square(centered), -1, true);
-  return tf.add(tf.mul(tf.mul(centered, tf.rsqrt(tf.add(variance, eps))), g), b);
-}
-
-/** gelu_new: GPT-2's tanh approximation. */
-function gelu(x: tf.Tensor): tf.Tensor {
-  const inner = tf.mul(tf.add(x, tf.mul(tf.mul(x, tf.square(x)), 0.044715)), Math.sqrt(2 / Math.PI));
-  return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
-}
-
 /** Conv1D of HF GPT-2: x [N, in] · W [in, out] + b. */
 function linear(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
   return tf.add(matmul(x, w), b) as tf.Tensor2D;
@@ -113,14 +101,15 @@ export function gpt2Forward(
   const bias = attentionBias(batch, t, s, input.keyMask);
   const scale = 1 / Math.sqrt(hd);
   const present: LayerCache[] = [];
-  const heads = (m: tf.Tensor) => tf.transpose(tf.reshape(m, [batch, t, h, hd]), [0, 2, 1, 3]) as tf.Tensor4D;
   for (let l = 0; l < config.nLayer; l++) {
     const n = (suffix: string) => p(`transformer.h.${l}.${suffix}`);
     const a = layerNorm(x, n('ln_1.weight'), n('ln_1.bias'), config.layerNormEpsilon) as tf.Tensor2D;
     const qkv = linear(a, n('attn.c_attn.weight'), n('attn.c_attn.bias'));
-    const [q, k, v] = tf.split(qkv, 3, 1);
-    let kh = heads(k!);
-    let vh = heads(v!);
+    // One transpose [B, T, 3, H, hd] → [3, B, H, T, hd] for q, k and v together (not three).
+    const split = tf.transpose(tf.reshape(qkv, [batch, t, 3, h, hd]), [2, 0, 3, 1, 4]);
+    const [q, k, v] = tf.split(split, 3, 0).map((m) => tf.reshape(m, [batch, h, t, hd]) as tf.Tensor4D);
+    let kh = k!;
+    let vh = v!;
     const past = input.past?.[l];
     if (past) {
       kh = tf.concat([past.k, kh], 2);
@@ -131,13 +120,13 @@ export function gpt2Forward(
     if (t === 1) {
       // One new token (cached decoding): broadcast products instead of B·H tiny matMuls.
       const scores = tf.add(
-        tf.mul(tf.sum(tf.mul(heads(q!), kh), -1), scale),
+        tf.mul(tf.sum(tf.mul(q!, kh), -1), scale),
         tf.reshape(bias, [bias.shape[0]!, 1, s]),
       );
       const probs = tf.softmax(scores); // [B, H, S]
       ctx = tf.expandDims(tf.sum(tf.mul(tf.expandDims(probs, -1), vh), 2), 2);
     } else {
-      const scores = tf.add(tf.mul(matmul(heads(q!), transposeLast(kh)), scale), bias);
+      const scores = tf.add(tf.mul(matmul(q!, transposeLast(kh)), scale), bias);
       ctx = matmul(tf.softmax(scores), vh);
     }
     const merged = tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [batch * t, d]) as tf.Tensor2D;

@@ -1,11 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 /*
- * tfjs-backend-wasm 4.22 runs a 2-D matMul without transpose flags through XNNPACK (≈6 GFLOP/s
- * on one core here) but takes a slow path for transposeA/transposeB (15–20× slower) and for
- * batched 3-D products (≈20× slower). The registered MatMul gradient uses exactly those slow
- * forms, so on wasm every product goes through `matmul` below: explicit transposes (a fast
- * kernel) and one 2-D product per batch entry, forward and backward.
+ * tfjs-backend-wasm 4.22 runs a 2-D matMul without transpose flags through XNNPACK but takes a
+ * slow path for 2-D transposeA/transposeB (15–30× slower), which the registered MatMul gradient
+ * uses: 2-D products go through `mm2d` below, whose gradient transposes explicitly (a fast
+ * kernel) and multiplies without flags. Batched 3-D products (attention, [B·H, T, hd]) are a
+ * different story: the batched kernel, with or without flags, took ~3 ms for [12, 64, 64]² here
+ * against ~35 ms for one 2-D product per batch entry with unstack/stack (measured with
+ * bench/profile-train.ts), so they go straight to tf.matMul and its registered gradient.
  */
 
 const mm2d = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
@@ -32,11 +34,13 @@ export function matmul(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
   const batchShape = a.shape.slice(0, -2);
   const [m, k] = a.shape.slice(-2) as [number, number];
   const n = b.shape[b.rank - 1]!;
+  if (a.rank === 3) return tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D);
   const count = batchShape.reduce((x, y) => x * y, 1);
-  const as = tf.unstack(tf.reshape(a, [count, m, k]));
-  const bs = tf.unstack(tf.reshape(b, [count, k, n]));
-  const products = as.map((ai, i) => mm2d(ai, bs[i]!));
-  return tf.reshape(tf.stack(products), [...batchShape, m, n]);
+  const product = tf.matMul(
+    tf.reshape(a, [count, m, k]) as tf.Tensor3D,
+    tf.reshape(b, [count, k, n]) as tf.Tensor3D,
+  );
+  return tf.reshape(product, [...batchShape, m, n]);
 }
 
 /** Swap the last two axes. */

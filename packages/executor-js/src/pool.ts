@@ -1,5 +1,9 @@
-import ivm from 'isolated-vm';
+import type ivm from 'isolated-vm';
 import { HARNESS_SOURCE } from './harness-source.js';
+import { loadIsolatedVm } from './isolated-vm.js';
+
+// Loaded when this module is: an unbuilt addon fails the import with the fix, not a bare require error.
+const { Isolate } = loadIsolatedVm();
 
 let live = 0;
 
@@ -16,7 +20,7 @@ export class PooledIsolate {
   private disposed = false;
 
   constructor(readonly memoryMb: number) {
-    this.isolate = new ivm.Isolate({ memoryLimit: memoryMb });
+    this.isolate = new Isolate({ memoryLimit: memoryMb });
     live++;
     try {
       this.harness = this.isolate.compileScriptSync(HARNESS_SOURCE, { filename: 'stepcoder-harness.js' });

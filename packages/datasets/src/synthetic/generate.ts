@@ -1,11 +1,11 @@
-import { createRng, type Problem, StepcoderError, validate } from '@stepcoder/core';
+import { createRng, type Problem, type Rng, StepcoderError, validate } from '@stepcoder/core';
 import { z } from 'zod';
 import { SYNTHETIC_FAMILIES } from './families/index.js';
 import type { Family } from './family.js';
 import { interpret } from './interpret.js';
 import { signature } from './render.js';
-import { combinationKey, splitFamily } from './split.js';
-import { renderTests, TEST_FORMS } from './test-forms.js';
+import { combinationKey, type FamilySplit, splitFamily } from './split.js';
+import { renderTests, statement, TEST_FORMS } from './test-forms.js';
 
 export const syntheticSuiteOptionsSchema = z
   .object({
@@ -39,6 +39,18 @@ export function syntheticFamilyNames(): string[] {
   return SYNTHETIC_FAMILIES.map((f) => f.name);
 }
 
+/** Splits depend only on (family, fraction, splitSeed): computed once per process. */
+const splitCache = new Map<string, FamilySplit>();
+function cachedSplit(family: Family, fraction: number, splitSeed: number): FamilySplit {
+  const key = `${family.name}|${fraction}|${splitSeed}`;
+  let split = splitCache.get(key);
+  if (!split) {
+    split = splitFamily(family, fraction, splitSeed);
+    splitCache.set(key, split);
+  }
+  return split;
+}
+
 function selectFamilies(names: string[] | undefined): readonly Family[] {
   if (!names) return SYNTHETIC_FAMILIES;
   return names.map((name) => {
@@ -53,6 +65,16 @@ function selectFamilies(names: string[] | undefined): readonly Family[] {
   });
 }
 
+/** Draws of a new instance when its statement was already dealt. */
+const REDRAWS = 8;
+
+function draw(family: Family, combinations: string[][], rng: Rng) {
+  const combination = rng.split('combination').choice(combinations);
+  const draft = family.build(combination, rng.split('build'));
+  const form = TEST_FORMS[rng.split('form').categorical(FORM_WEIGHTS)]!;
+  return { combination, draft, form, prompt: statement(draft, form) };
+}
+
 /**
  * Generate the procedural suite: problems are dealt round-robin over the families; each draws a
  * combination uniformly from its family, so about `heldoutFraction` of the problems are held out.
@@ -62,26 +84,32 @@ function selectFamilies(names: string[] | undefined): readonly Family[] {
 export function generateSyntheticSuite(options: SyntheticSuiteOptions): SyntheticSuite {
   const opts = validate(syntheticSuiteOptionsSchema, options, 'options of generateSyntheticSuite');
   const families = selectFamilies(opts.families);
-  const splits = families.map((f) => splitFamily(f, opts.heldoutFraction, opts.splitSeed));
+  const splits = families.map((f) => cachedSplit(f, opts.heldoutFraction, opts.splitSeed));
   const root = createRng(opts.seed).split('synthetic');
   const tag = opts.language === 'python' ? 'py' : 'js';
   const width = String(opts.count - 1).length;
   const train: Problem[] = [];
   const heldout: Problem[] = [];
+  const prompts = new Set<string>();
   for (let i = 0; i < opts.count; i++) {
     const family = families[i % families.length]!;
     const { combinations, heldout: heldoutKeys } = splits[i % families.length]!;
-    const rng = root.split(i);
-    const combination = rng.split('combination').choice(combinations);
+    // Redraw (a few times) an instance whose statement was already dealt, so that families with
+    // small instance spaces do not fill the suite with copies; combinations with a single possible
+    // statement (e.g. "the number of items of xs that are odd") still appear, just less often.
+    let drawn: ReturnType<typeof draw> | undefined;
+    for (let attempt = 0; attempt < REDRAWS && (!drawn || prompts.has(drawn.prompt)); attempt++) {
+      drawn = draw(family, combinations, attempt === 0 ? root.split(i) : root.split(`${i}/${attempt}`));
+    }
+    const { combination, draft, form, prompt } = drawn!;
+    prompts.add(prompt);
     const key = combinationKey(family.name, combination);
-    const draft = family.build(combination, rng.split('build'));
     const outputs = draft.inputs.map((args) => interpret(draft.fn, args));
-    const form = TEST_FORMS[rng.split('form').categorical(FORM_WEIGHTS)]!;
-    const { program, tests, suffix } = renderTests(draft, outputs, form, opts.language);
+    const { program, tests } = renderTests(draft, outputs, form, opts.language);
     const split = heldoutKeys.has(key) ? 'heldout' : 'train';
     const problem: Problem = {
       id: `synthetic-${tag}/${String(i).padStart(width, '0')}`,
-      prompt: `Write a function f(${draft.fn.params.join(', ')}) that${draft.task.startsWith(',') ? '' : ' '}${draft.task}.${suffix}`,
+      prompt,
       language: opts.language,
       canonicalSolutions: [program],
       starterCode: signature(draft.fn, opts.language),

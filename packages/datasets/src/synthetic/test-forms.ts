@@ -64,8 +64,20 @@ function stdioText(v: Value): string {
 export interface RenderedProblem {
   program: string;
   tests: TestSuite;
-  /** Sentence appended to the statement for this test form ('' for function tests). */
-  suffix: string;
+}
+
+/**
+ * The statement: "Write a function f(xs) that …." plus, for stdio problems, how to read the
+ * parameters and what to print.
+ */
+export function statement(draft: Draft, form: TestForm): string {
+  const params = draft.fn.params.join(', ');
+  const gap = draft.task.startsWith(',') ? '' : ' ';
+  const head = `Write a function f(${params}) that${gap}${draft.task}.`;
+  if (form !== 'stdio') return head;
+  const perLine = draft.fn.params.length > 1 ? ', one per line,' : '';
+  const spaced = isList(draft.result) ? ' space-separated' : '';
+  return `${head} Read ${params} from stdin${perLine} and print f(${params})${spaced}.`;
 }
 
 /** The canonical program and tests of a draft in one language and test form. */
@@ -76,13 +88,11 @@ export function renderTests(
   lang: SyntheticLanguage,
 ): RenderedProblem {
   const fn = renderFunction(draft.fn, lang);
-  const params = draft.fn.params.join(', ');
   switch (form) {
     case 'call':
       return {
         program: fn,
         tests: { kind: 'call', fnName: 'f', inputs: draft.inputs, outputs },
-        suffix: '',
       };
     case 'assert':
       return {
@@ -92,7 +102,6 @@ export function renderTests(
           cases: draft.inputs.map((args, i) => assertCase(args, outputs[i]!, lang, i)),
           entryPoint: 'f',
         },
-        suffix: '',
       };
     case 'stdio':
       return {
@@ -104,7 +113,6 @@ export function renderTests(
             output: `${stdioText(outputs[i]!)}\n`,
           })),
         },
-        suffix: ` Read ${params} from stdin${draft.fn.params.length > 1 ? ', one per line,' : ''} and print f(${params})${isList(draft.result) ? ' space-separated' : ''}.`,
       };
   }
 }

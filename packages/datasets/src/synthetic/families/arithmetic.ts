@@ -3,7 +3,7 @@ import { type ArithOp, arith, assign, int, paren, ref, ret } from '../program.js
 
 const OPS = ['+', '-', '*'] as const;
 /** Constant buckets: part of the combination key, so "large constants with *" can be held out. */
-const SIZES = { small: [2, 5], large: [6, 12] } as const;
+const SIZES = { small: [1, 9], large: [10, 30] } as const;
 
 function constant(rng: Parameters<Family['build']>[1], size: string): number {
   const [lo, hi] = SIZES[size as keyof typeof SIZES];

@@ -60,18 +60,36 @@ export const rangeAccFamily: Family = {
   },
 };
 
-const WORDS = { fizz: ['Fizz', 'Buzz'], foo: ['Foo', 'Bar'] } as const;
+/** Word pairs in two groups: the group is part of the key, the pair within it is drawn. */
+const WORDS: Record<string, ReadonlyArray<readonly [string, string]>> = {
+  classic: [
+    ['Fizz', 'Buzz'],
+    ['Foo', 'Bar'],
+    ['Ping', 'Pong'],
+  ],
+  other: [
+    ['Tic', 'Tac'],
+    ['Hip', 'Hop'],
+    ['Yin', 'Yang'],
+  ],
+};
+/** Divisor buckets: a in 2-3 or 4-5, b in 5-6 or 7-9 (b > a always). */
+const A_DIVISORS = { low: [2, 3], high: [4, 5] } as const;
+const B_DIVISORS = { low: [5, 6], high: [7, 9] } as const;
 
 /** FizzBuzz with divisors and words from the statement, returned as a list of strings. */
 export const fizzbuzzFamily: Family = {
   name: 'fizzbuzz',
   difficulty: 'medium',
-  description: "fizzbuzz-like list for 1..n with divisors a, b and words ('Fizz'/'Buzz' or 'Foo'/'Bar')",
-  combinations: () => product({ a: [2, 3, 4], b: [5, 6, 7], words: Object.keys(WORDS) }),
+  description: 'fizzbuzz-like list for 1..n with divisors a, b and a word pair (Fizz/Buzz, Foo/Bar, …)',
+  combinations: () =>
+    product({ a: Object.keys(A_DIVISORS), b: Object.keys(B_DIVISORS), words: Object.keys(WORDS) }),
   build(combo, rng) {
-    const a = Number(pick(combo, 'a'));
-    const b = Number(pick(combo, 'b'));
-    const [wa, wb] = WORDS[pick(combo, 'words') as keyof typeof WORDS];
+    const [aLo, aHi] = A_DIVISORS[pick(combo, 'a') as keyof typeof A_DIVISORS];
+    const [bLo, bHi] = B_DIVISORS[pick(combo, 'b') as keyof typeof B_DIVISORS];
+    const a = between(rng, aLo, aHi);
+    const b = between(rng, bLo, bHi);
+    const [wa, wb] = rng.choice(WORDS[pick(combo, 'words')]!);
     const i = ref('i');
     const divides = (k: number): Expr => compare(arith(i, '%', int(k)), '==', int(0));
     const body: Stmt[] = [
@@ -97,7 +115,7 @@ export const fizzbuzzFamily: Family = {
       paramTypes: ['int'],
       result: 'strs',
       task: `returns a list with, for each i from 1 to n, '${wa}${wb}' if i is divisible by ${a} and ${b}, '${wa}' if by ${a}, '${wb}' if by ${b}, and str(i) otherwise`,
-      inputs: Array.from({ length: testCount(rng) }, () => [between(rng, 1, 16)]),
+      inputs: Array.from({ length: testCount(rng) }, () => [between(rng, 1, 18)]),
     };
   },
 };

@@ -133,7 +133,20 @@ export interface ExecutionResult {
   /** Output was cut at `maxOutputBytes`. */
   truncated: boolean;
   coverage?: Coverage;
+  /** What isolated the program (see SandboxLevel); absent when the executor does not say. */
+  sandbox?: SandboxLevel;
+  /** Time the request waited for a free worker/isolate before it started, ms (not in durationMs). */
+  queueMs?: number;
 }
+
+/**
+ * How a result's program was isolated, so nobody trains unprotected without knowing:
+ * `namespaces`: Linux namespaces (no network, private PID/mount/IPC/UTS, read-only file system,
+ * private temp) plus rlimits; `rlimits`: resource limits and a dropped uid only; `wrapper`: a
+ * user-supplied command prefix; `isolate`: a V8 isolate (isolated-vm) in the trainer's process;
+ * `isolate-process`: a V8 isolate in a separate host process.
+ */
+export type SandboxLevel = 'namespaces' | 'rlimits' | 'wrapper' | 'isolate' | 'isolate-process';
 
 export interface Executor {
   readonly specificationVersion: 'v1';

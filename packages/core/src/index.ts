@@ -13,6 +13,7 @@ export type {
   ExecutionResult,
   Executor,
   Outcome,
+  SandboxLevel,
   SourcePos,
   SourceRange,
   StatementCoverage,

@@ -378,6 +378,42 @@ class Stream:
                 pass
 
 
+KILL_COMMAND = b"kill"
+
+
+class Commands:
+    """The worker's stdin, read raw so that `pump` can watch it while a program runs: Node sends
+    `kill` there, since inside a PID namespace the pids Node sees are not the children's."""
+
+    def __init__(self):
+        self.buf = b""
+        self.eof = False
+
+    def next_line(self):
+        while b"\n" not in self.buf:
+            chunk = _read(0, 1 << 16)
+            if not chunk:
+                return None
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line
+
+    def poll_kill(self):
+        """Read what is available; true when a kill was asked for (or Node went away)."""
+        chunk = _read(0, 1 << 16)
+        if not chunk:
+            self.eof = True
+            return True
+        self.buf += chunk
+        lines = self.buf.split(b"\n")
+        kill = any(l.strip() == KILL_COMMAND for l in lines[:-1])
+        self.buf = b"\n".join([l for l in lines[:-1] if l.strip() != KILL_COMMAND] + [lines[-1]])
+        return kill
+
+
+COMMANDS = Commands()
+
+
 def pump(streams, max_line):
     """Relay the children's records until every child exited and its pipe closed (or was drained
     briefly after its exit)."""
@@ -399,6 +435,8 @@ def pump(streams, max_line):
             elif not s.eof:
                 left = s.drain_deadline - now
                 timeout = left if timeout is None else min(timeout, left)
+        if not COMMANDS.eof:
+            fds.append(0)
         if not fds:
             # Every pipe closed but a child lives on: wait for it (the Node parent kills it at
             # its timeout).
@@ -407,6 +445,13 @@ def pump(streams, max_line):
                     s.reap(0)
             continue
         ready, _, _ = select.select(fds, [], [], max(timeout, 0) if timeout is not None else None)
+        if 0 in ready and COMMANDS.poll_kill():
+            for s in live:
+                for target in (-s.pid, s.pid):
+                    try:
+                        os.kill(target, signal.SIGKILL)
+                    except OSError:
+                        pass
         for s in live:
             if s.status is None and (s.pidfd in ready if s.pidfd is not None else True):
                 s.reap(0 if s.pidfd is not None else os.WNOHANG)
@@ -451,6 +496,24 @@ def close_all_but(keep):
     os.closerange(prev + 1, 1 << 20)
 
 
+def clean_folder(folder):
+    """Empty a scratch folder of the sandbox (/tmp, /dev/shm): nothing a program leaves behind is
+    seen by the next one."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        path = os.path.join(folder, name)
+        try:
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                os.unlink(path)
+        except OSError:
+            pass
+
+
 def run_job(job, config):
     base = config.get("tmpDir") or None
     tmp = tempfile.mkdtemp(prefix="stepcoder-", dir=base)
@@ -492,6 +555,8 @@ def run_job(job, config):
         pump(streams, job["maxRecordBytes"])
         if config.get("subreaper"):
             kill_orphans()
+        for folder in config.get("scratch") or []:
+            clean_folder(folder)
         event = dict({"ev": "exit"}, **exit_facts(streams[0]))
         if judged:
             event["judge"] = exit_facts(streams[1])
@@ -1510,6 +1575,12 @@ def main():
         # still not ptrace the worker or read or write its memory through /proc.
         _LIBC.prctl(4, 0, 0, 0, 0)
     run_as = config.get("runAs")
+    if run_as:
+        # Each worker of a pool has a slot; its candidates (and judges) get uids of their own, so
+        # RLIMIT_NPROC, which the kernel counts per uid across the host, is not shared between
+        # concurrent programs, and no program can signal or ptrace another worker's processes.
+        slot = int(os.environ.pop("STEPCODER_SLOT", "0") or 0)
+        run_as = [run_as[0] - 2 * slot, run_as[1]]
     if run_as and os.geteuid() == 0:
         config["runAs"] = [run_as[0], run_as[1], not can_read_python_as(run_as[0], run_as[1])]
     else:
@@ -1523,11 +1594,12 @@ def main():
             "subreaper": config.get("subreaper", False),
         }
     )
-    stdin = sys.stdin.buffer
     while True:
-        line = stdin.readline()
-        if not line:
+        line = COMMANDS.next_line()
+        if line is None:
             break
+        if line.strip() == KILL_COMMAND:
+            continue  # a kill that arrived after its program ended
         try:
             job = json.loads(line, object_hook=_revive)
             run_job(job, config)

@@ -16,8 +16,8 @@ import {
   type ResolvedPythonExecutorOptions,
 } from './options.js';
 import { PythonPool } from './pool.js';
-import { ensurePython, type PythonInfo } from './python.js';
 import { buildJob, planRequest } from './request.js';
+import { planSandbox, type SandboxPlan } from './sandbox.js';
 import { Judge } from './verdict.js';
 import type { WorkerSpec } from './worker.js';
 
@@ -40,22 +40,29 @@ export interface PythonExecutor extends Executor {
   warm(): Promise<void>;
   /** The worker pool (created on first run or `warm`). */
   pool(): Promise<PythonPool>;
+  /** How the workers are isolated (decided when the pool is created). */
+  sandbox(): Promise<SandboxPlan>;
 }
 
-function workerSpec(python: PythonInfo, options: ResolvedPythonExecutorOptions): WorkerSpec {
+function workerSpec(plan: SandboxPlan, options: ResolvedPythonExecutorOptions): WorkerSpec {
+  const namespaces = plan.level === 'namespaces';
   const config = {
     preload: options.preload,
     subreaper: true,
     runAs: options.runAs === false ? null : [options.runAs.uid, options.runAs.gid],
-    tmpDir: options.tmpDir ?? null,
+    // In the sandbox, /tmp is the worker's own tmpfs; whatever a candidate leaves in it or in
+    // /dev/shm is removed after each program.
+    tmpDir: namespaces ? '/tmp' : (options.tmpDir ?? null),
+    scratch: namespaces ? ['/tmp', '/dev/shm'] : [],
   };
-  const [command, ...prefix] = [...(options.wrapper ?? []), python.executable];
+  const [command, ...prefix] = [...plan.prefix, plan.python.executable];
   return {
     command: command!,
     // -s: no user site-packages; -B: no .pyc files written next to anyone's sources.
-    args: [...prefix, '-s', '-B', HARNESS_PATH, JSON.stringify(config)],
+    args: [...prefix, '-s', '-B', plan.harnessPath, JSON.stringify(config)],
     env: { ...BASE_ENV, PYTHONHASHSEED: String(options.hashSeed), PYTHONDONTWRITEBYTECODE: '1' },
     startTimeoutMs: options.startTimeoutMs,
+    pidNamespace: namespaces,
   };
 }
 
@@ -70,14 +77,16 @@ export function createPythonExecutor(options: PythonExecutorOptions = {}): Pytho
   const size = resolved.poolSize ?? Math.max(1, availableParallelism());
   const candidateEnv = { ...BASE_ENV, ...resolved.env };
   let poolPromise: Promise<PythonPool> | undefined;
+  let sandboxPlan: SandboxPlan | undefined;
   let disposed = false;
 
   const getPool = (): Promise<PythonPool> => {
     if (disposed)
       return Promise.reject(new StepcoderError('EXECUTOR_INFRA', 'The Python executor was disposed'));
-    poolPromise ??= ensurePython(resolved.pythonPath, resolved.wrapper ?? []).then(
-      (python) => new PythonPool({ size, spec: workerSpec(python, resolved) }),
-    );
+    poolPromise ??= planSandbox(resolved, HARNESS_PATH).then((plan) => {
+      sandboxPlan = plan;
+      return new PythonPool({ size, spec: workerSpec(plan, resolved) });
+    });
     // A failed interpreter check is retried on the next call rather than remembered forever.
     poolPromise.catch(() => {
       poolPromise = undefined;
@@ -96,6 +105,11 @@ export function createPythonExecutor(options: PythonExecutorOptions = {}): Pytho
     },
 
     pool: getPool,
+
+    async sandbox() {
+      await getPool();
+      return sandboxPlan!;
+    },
 
     async run(request: ExecutionRequest): Promise<ExecutionResult> {
       const plan = planRequest(request, defaults, resolved);
@@ -124,7 +138,10 @@ export function createPythonExecutor(options: PythonExecutorOptions = {}): Pytho
           cause: request.signal?.reason,
         });
       }
-      return judge.finish(end);
+      const result = judge.finish(end);
+      result.sandbox = sandboxPlan?.level;
+      result.queueMs = end.queueMs;
+      return result;
     },
 
     async dispose() {

@@ -22,3 +22,6 @@ if (!registry.has('executor', 'python')) {
     },
   );
 }
+
+export type { SandboxOptions, SandboxPlan } from './sandbox.js';
+export { bwrapArgs, planSandbox, SANDBOX_HARNESS_DIR } from './sandbox.js';

@@ -25,7 +25,17 @@ export const pythonExecutorOptionsSchema = z
     /** Defaults for every request (`request.limits` overrides field by field). */
     limits: limitsSchema.optional(),
     /**
-     * Command prefix for each worker, e.g. `['bwrap', '--ro-bind', '/', '/', '--dev', '/dev',
+     * How workers are isolated. `auto` (default): Linux namespaces through bubblewrap where they
+     * work (no network, private PID/mount/IPC/UTS namespaces, read-only view of only the system and
+     * interpreter folders, private /tmp), else rlimits only, with one process warning. `namespaces`:
+     * required (creating a pool fails without them). `rlimits`: no namespaces. Every result
+     * reports the level that produced it in `result.sandbox`.
+     */
+    sandbox: z.enum(['auto', 'namespaces', 'rlimits']).default('auto'),
+    /** The bubblewrap binary (a name on PATH or a path). */
+    bwrapPath: z.string().min(1).default('bwrap'),
+    /**
+     * Command prefix for each worker, used instead of the built-in sandbox (level `wrapper`), e.g. `['bwrap', '--ro-bind', '/', '/', '--dev', '/dev',
      * '--proc', '/proc', '--tmpfs', '/tmp', '--unshare-all', '--die-with-parent', '--']`.
      */
     wrapper: z.array(z.string().min(1)).optional(),
@@ -49,7 +59,8 @@ export const pythonExecutorOptionsSchema = z
     preload: z.array(z.string().regex(/^[A-Za-z_][\w.]*$/)).default([...DEFAULT_PRELOAD]),
     /** Extra environment variables for candidates (the environment is otherwise scrubbed). */
     env: z.record(z.string(), z.string()).default({}),
-    /** Parent folder of the per-program temp dirs. Default: the OS temp dir. */
+    /** Parent folder of the per-program temp dirs. Default: the OS temp dir (the sandbox's own
+     * private /tmp with namespaces, where this option is ignored). */
     tmpDir: z.string().min(1).optional(),
     /** PYTHONHASHSEED of the workers, so set iteration order (and printed output) is reproducible. */
     hashSeed: z.number().int().min(0).max(4294967295).default(0),

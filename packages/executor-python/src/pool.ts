@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { StepcoderError } from '@stepcoder/core';
 import { type JobEnd, type JobHooks, PythonWorker, type WorkerInfo, type WorkerSpec } from './worker.js';
 
@@ -43,11 +44,16 @@ export class PythonPool {
     for (const w of workers) this.release(w);
   }
 
-  /** Run one harness job on the next free worker. Rejects only when no worker can be started. */
-  async run(jobLine: string, hooks: JobHooks): Promise<JobEnd> {
+  /**
+   * Run one harness job on the next free worker. Rejects only when no worker can be started. The
+   * job's time limits start when a worker takes it: `queueMs` is the wait before that.
+   */
+  async run(jobLine: string, hooks: JobHooks): Promise<JobEnd & { queueMs: number }> {
+    const queued = performance.now();
     const worker = await this.acquire();
+    const queueMs = Math.round((performance.now() - queued) * 1000) / 1000;
     try {
-      return await worker.run(jobLine, hooks);
+      return { ...(await worker.run(jobLine, hooks)), queueMs };
     } finally {
       this.release(worker);
     }
@@ -75,7 +81,7 @@ export class PythonPool {
       if (this.busy.size + this.starting < this.options.size) {
         this.starting++;
         try {
-          const worker = await PythonWorker.start(this.options.spec);
+          const worker = await this.startWorker();
           this.started++;
           if (this.disposed) {
             await worker.close();
@@ -89,6 +95,27 @@ export class PythonPool {
         }
       }
       await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+  }
+
+  /** Slots in use, one per live worker: each slot's candidates run as their own uid. */
+  private readonly slots = new Map<PythonWorker, number>();
+
+  private async startWorker(): Promise<PythonWorker> {
+    const used = new Set(this.slots.values());
+    let slot = 0;
+    while (used.has(slot)) slot++;
+    // Reserved before the await, so a concurrent start picks another slot.
+    const placeholder = {} as PythonWorker;
+    this.slots.set(placeholder, slot);
+    try {
+      const spec = { ...this.options.spec, env: { ...this.options.spec.env, STEPCODER_SLOT: String(slot) } };
+      const worker = await PythonWorker.start(spec);
+      this.slots.set(worker, slot);
+      void worker.closed.then(() => this.slots.delete(worker));
+      return worker;
+    } finally {
+      this.slots.delete(placeholder);
     }
   }
 

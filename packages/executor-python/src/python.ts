@@ -9,10 +9,21 @@ export interface PythonInfo {
   version: [number, number, number];
   /** The path that was asked for. */
   requested: string;
+  /**
+   * Folders the interpreter reads (its prefixes, the folder of its binary, its `sys.path`
+   * folders): what a sandbox must show it, read-only.
+   */
+  paths?: string[];
 }
 
-const PROBE =
-  'import sys, json; print(json.dumps({"exe": sys.executable, "v": list(sys.version_info[:3]), "posix": __import__("os").name == "posix"}))';
+const PROBE = [
+  'import sys, json, os',
+  'r = os.path.realpath',
+  'paths = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, os.path.dirname(r(sys.executable))]',
+  'paths += [p for p in sys.path[1:] if p and os.path.isdir(p)]',
+  'paths = sorted(set(r(p) for p in paths if p and os.path.isdir(p) and r(p) != "/"))',
+  'print(json.dumps({"exe": sys.executable, "v": list(sys.version_info[:3]), "posix": os.name == "posix", "paths": paths}))',
+].join('\n');
 
 function unavailable(pythonPath: string, reason: string, cause?: unknown): StepcoderError {
   return new StepcoderError(
@@ -25,11 +36,14 @@ function unavailable(pythonPath: string, reason: string, cause?: unknown): Stepc
 
 function probe(pythonPath: string, wrapper: readonly string[]): Promise<PythonInfo> {
   return new Promise((resolve, reject) => {
-    const [cmd, ...args] = [...wrapper, pythonPath, '-c', PROBE];
+    // -s: the workers run without the user's site-packages, so the probe does too.
+    const [cmd, ...args] = [...wrapper, pythonPath, '-s', '-c', PROBE];
     let out = '';
     let err = '';
     let settled = false;
-    const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // The workers get no PYTHONPATH/PYTHONHOME: neither does the probe, so `paths` matches theirs.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PYTHON')));
+    const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       finish(unavailable(pythonPath, 'it did not answer within 20 s'));
@@ -66,7 +80,7 @@ function probe(pythonPath: string, wrapper: readonly string[]): Promise<PythonIn
         );
         return;
       }
-      let parsed: { exe?: unknown; v?: unknown; posix?: unknown };
+      let parsed: { exe?: unknown; v?: unknown; posix?: unknown; paths?: unknown };
       try {
         parsed = JSON.parse(out.trim().split('\n').pop() ?? '');
       } catch {
@@ -85,7 +99,10 @@ function probe(pythonPath: string, wrapper: readonly string[]): Promise<PythonIn
         return;
       }
       const exe = typeof parsed.exe === 'string' && parsed.exe ? parsed.exe : pythonPath;
-      finish({ executable: exe, version: v, requested: pythonPath });
+      const paths = Array.isArray(parsed.paths)
+        ? parsed.paths.filter((p): p is string => typeof p === 'string' && p.startsWith('/'))
+        : [];
+      finish({ executable: exe, version: v, requested: pythonPath, paths });
     });
   });
 }

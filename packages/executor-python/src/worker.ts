@@ -8,6 +8,11 @@ export interface WorkerSpec {
   args: string[];
   env: Record<string, string>;
   startTimeoutMs: number;
+  /**
+   * The worker runs in its own PID namespace: the pids it reports are not Node's, so children are
+   * killed by asking the worker (a `kill` line on its stdin), never with `process.kill`.
+   */
+  pidNamespace?: boolean;
 }
 
 /** What a worker reports when it starts. */
@@ -102,7 +107,10 @@ export class PythonWorker {
   /** pids of the children running now (candidate, judge), for kills from outside a job. */
   private childPids: number[] = [];
 
-  private constructor(private readonly proc: ChildProcessWithoutNullStreams) {
+  private constructor(
+    private readonly proc: ChildProcessWithoutNullStreams,
+    private readonly pidNamespace: boolean,
+  ) {
     this.exited = new Promise((resolve) => {
       proc.on('close', (code, signal) => {
         this.markDead(`worker exited (${signal ?? `status ${code}`})${this.stderrSuffix()}`);
@@ -128,7 +136,7 @@ export class PythonWorker {
 
   static async start(spec: WorkerSpec): Promise<PythonWorker> {
     const proc = spawn(spec.command, spec.args, { stdio: ['pipe', 'pipe', 'pipe'], env: spec.env });
-    const worker = new PythonWorker(proc);
+    const worker = new PythonWorker(proc, spec.pidNamespace === true);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         worker.readyWaiter = undefined;
@@ -153,6 +161,11 @@ export class PythonWorker {
       });
     });
     return worker;
+  }
+
+  /** Resolves when the worker process is gone. */
+  get closed(): Promise<void> {
+    return this.exited;
   }
 
   get alive(): boolean {
@@ -244,7 +257,7 @@ export class PythonWorker {
         killed = reason;
         clearTimeout(testTimer);
         clearTimeout(totalTimer);
-        for (const pid of pids) killGroup(pid);
+        this.killChildren(pids);
         graceTimer = setTimeout(() => {
           // The worker did not report the child's exit: replace it rather than trust it again.
           void this.kill();
@@ -272,7 +285,7 @@ export class PythonWorker {
               ? event.pids.filter((p): p is number => typeof p === 'number')
               : [event.pid];
             this.childPids = pids;
-            if (killed) for (const pid of pids) killGroup(pid);
+            if (killed) this.killChildren(pids);
           } else if (event.ev === 'exit') {
             const judge = event.judge as Record<string, unknown> | undefined;
             finish({
@@ -284,7 +297,7 @@ export class PythonWorker {
           }
         },
         onWorkerDeath: (reason) => {
-          for (const pid of pids) killGroup(pid);
+          this.killChildren(pids);
           // A worker killed while we were killing a timed-out child still leaves a valid verdict.
           finish(killed ? { exit: { signal: 9, overflow: false } } : { infra: reason });
         },
@@ -305,16 +318,26 @@ export class PythonWorker {
     });
   }
 
+  /** SIGKILL the running program's processes (through the worker inside a PID namespace). */
+  private killChildren(pids: number[]): void {
+    if (pids.length === 0) return;
+    if (this.pidNamespace) {
+      if (this.dead === undefined && this.proc.stdin.writable) this.proc.stdin.write('kill\n');
+      return;
+    }
+    for (const pid of pids) killGroup(pid);
+  }
+
   /** SIGKILL the worker (and its current child) and wait until it is gone. */
   async kill(): Promise<void> {
-    for (const pid of this.childPids) killGroup(pid);
+    this.killChildren(this.childPids);
     if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill('SIGKILL');
     await this.exited;
   }
 
   /** Ask the worker to exit (stdin EOF); kill it if it does not within `graceMs`. */
   async close(graceMs = 1000): Promise<void> {
-    for (const pid of this.childPids) killGroup(pid);
+    this.killChildren(this.childPids);
     this.proc.stdin.end();
     const timer = setTimeout(() => void this.kill(), graceMs);
     await this.exited;

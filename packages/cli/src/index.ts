@@ -1,5 +1,7 @@
 export type { AblationCell, AblationRow } from './ablate.js';
 export { ABLATION_VARIANTS, runAblation, SFT_ONLY } from './ablate.js';
+export type { AblationChartData } from './ablate-chart.js';
+export { renderAblationChart } from './ablate-chart.js';
 export { runBench } from './bench.js';
 export { checkConfigPlugins } from './check-plugins.js';
 export { main } from './commands.js';
@@ -8,7 +10,7 @@ export { configSchema, loadCheckedConfig, loadConfig, parseConfig } from './conf
 export type { MetricsRow } from './metrics-log.js';
 export { MetricsLog } from './metrics-log.js';
 export { applyOverrides } from './overrides.js';
-export type { PlotSeries } from './plot.js';
+export type { PassAtKReports, PlotExtras, PlotSeries } from './plot.js';
 export { renderPlotHtml } from './plot.js';
 export { loadConfigPlugins, registerPluginLoaders } from './plugins.js';
 export type { Progress } from './progress.js';

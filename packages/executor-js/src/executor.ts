@@ -162,7 +162,10 @@ export function createJsExecutor(options: JsExecutorOptions = {}): JsExecutor {
       const limits = resolveLimits(resolved.limits, resolved.memoryMb, request.limits);
       return hosts.run(request, limits.totalTimeoutMs + 30_000);
     }
-    const started = performance.now();
+    // Until an isolate is free, the request is queued: that wait is reported as `queueMs` and
+    // never counts against its time limits (a batch larger than the pool must not time out).
+    const requested = performance.now();
+    let started = requested;
     const elapsed = () => performance.now() - started;
     let total = 0;
     try {
@@ -204,9 +207,11 @@ export function createJsExecutor(options: JsExecutorOptions = {}): JsExecutor {
       const coverageProgram = request.coverage ? instrumented(language, prepared.code) : undefined;
 
       const first = await pool.acquire(limits.memoryMb);
+      started = performance.now();
+      const queueMs = Math.round((started - requested) * 1000) / 1000;
       const slot: Slot = { pooled: first, scripts: new Map() };
       try {
-        return await runTests({
+        const result = await runTests({
           request,
           tests,
           indices,
@@ -217,6 +222,9 @@ export function createJsExecutor(options: JsExecutorOptions = {}): JsExecutor {
           slot,
           started,
         });
+        result.queueMs = queueMs;
+        result.sandbox = 'isolate';
+        return result;
       } finally {
         pool.release(slot.pooled);
       }
@@ -490,6 +498,8 @@ export function createJsExecutor(options: JsExecutorOptions = {}): JsExecutor {
       ],
       { timeout: HARNESS_TIMEOUT_MS },
     );
+    // Wasm memory is allocated outside the heap that memoryMb bounds: no WebAssembly unless granted.
+    if (!resolved.wasm) context.global.deleteSync('WebAssembly');
     const runScript = (key: string) =>
       guarded(slot, deadline, (timeout) => slot.scripts.get(key)!.run(context, { timeout }));
     if (slot.scripts.has('preamble')) {

@@ -30,6 +30,12 @@ export const jsExecutorOptionsSchema = z
      * fresh context. `false`: a fresh context for every test.
      */
     shareCallContext: z.boolean().default(true),
+    /**
+     * Expose `WebAssembly` to programs. Off by default: wasm memories live outside the V8 heap, so
+     * `memoryMb` does not bound them (1 GiB of `WebAssembly.Memory` fits under `memoryMb: 64`);
+     * turned on, a program's wasm memory is bounded only by the trainer process.
+     */
+    wasm: z.boolean().default(false),
     /** Accept `language: 'typescript'` (types stripped with sucrase, line numbers preserved). */
     typescript: z.boolean().default(true),
     /** Instrumented programs kept for coverage runs (LRU, keyed by program text). 0 disables. */

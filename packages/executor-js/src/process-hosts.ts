@@ -1,5 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { type ExecutionRequest, type ExecutionResult, infraErrorResult, testCount } from '@stepcoder/core';
 
@@ -88,16 +89,32 @@ class Host {
         return 0;
       }
     })();
-    if (!this.child || !this.ready) await this.start();
-    else await this.ready;
     const { signal, ...rest } = request;
+    // An abort while the host starts is answered at once, not after the run's whole time limit.
+    const starting = !this.child || !this.ready ? this.start() : this.ready;
+    let onStartAbort: (() => void) | undefined;
+    const aborted = new Promise<'aborted'>((resolve) => {
+      onStartAbort = () => resolve('aborted');
+      if (signal?.aborted) resolve('aborted');
+      else signal?.addEventListener('abort', onStartAbort, { once: true });
+    });
+    try {
+      if ((await Promise.race([starting, aborted])) === 'aborted') return infraErrorResult('aborted', total);
+    } finally {
+      signal?.removeEventListener('abort', onStartAbort!);
+    }
+    if (!this.child) return infraErrorResult('the isolate host exited before the run started', total);
     return new Promise<ExecutionResult>((resolve) => {
       this.pending = { id, total, resolve };
       const give = (message: string) => {
         if (this.pending?.id !== id) return;
         this.pending = undefined;
-        // The child may be deep inside a test: kill it rather than wait; it restarts on next use.
-        this.child?.kill('SIGKILL');
+        // The child may be deep inside a test: kill it rather than wait. It is forgotten at once,
+        // so the next run starts a fresh host instead of being handed to the dying one.
+        const child = this.child;
+        this.child = undefined;
+        this.ready = undefined;
+        child?.kill('SIGKILL');
         resolve(infraErrorResult(message, total));
       };
       const onAbort = () => give('aborted');
@@ -110,6 +127,10 @@ class Host {
         signal?.removeEventListener('abort', onAbort);
         done(r);
       };
+      if (signal?.aborted) {
+        give('aborted');
+        return;
+      }
       signal?.addEventListener('abort', onAbort, { once: true });
       this.child!.send({ id, request: rest });
     });
@@ -168,9 +189,15 @@ export class ProcessHosts {
   async run(request: ExecutionRequest, limitMs: number): Promise<ExecutionResult> {
     if (this.closed) return infraErrorResult("executor 'js' was disposed", 0);
     if (request.signal?.aborted) return infraErrorResult('aborted', 0);
+    const queued = performance.now();
     const host = await this.acquire();
+    const queueMs = Math.round((performance.now() - queued) * 1000) / 1000;
     try {
-      return await host.run(this.nextId++, request, limitMs);
+      const result = await host.run(this.nextId++, request, limitMs);
+      // The host's own queue is always empty: the wait was here, for a free host.
+      result.queueMs = queueMs + (result.queueMs ?? 0);
+      result.sandbox = 'isolate-process';
+      return result;
     } catch (err) {
       return infraErrorResult(`isolate host failed: ${(err as Error).message}`, 0);
     } finally {

@@ -111,7 +111,11 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       } finally {
         counters.active--;
         if (settings.logJobs)
-          emit('job-end', { jobId: job.id, outcome, ms: Math.round(performance.now() - started) });
+          emit('job-end', {
+            jobId: job.id,
+            outcome,
+            ms: Math.round((performance.now() - started) * 10) / 10,
+          });
       }
     };
 

@@ -90,11 +90,17 @@ async function runWorker(flags: WorkerFlags): Promise<void> {
 export function registerWorkerCommand(program: Command): void {
   program
     .command('worker')
-    .description('run executions from a BullMQ/Redis queue with the local sandboxed executors (a fleet member)')
+    .description(
+      'run executions from a BullMQ/Redis queue with the local sandboxed executors (a fleet member)',
+    )
     .requiredOption('--redis <url>', 'Redis holding the queue, e.g. redis://10.0.0.5:6379/0')
     .option('--queue <name>', "queue family: the queue executor's `queue` option", 'stepcoder')
     .option('--prefix <prefix>', 'Redis key prefix, as in the executor options', 'stepcoder')
-    .option('--concurrency <n>', 'jobs at once per language, and the local pool size', String(availableParallelism()))
+    .option(
+      '--concurrency <n>',
+      'jobs at once per language, and the local pool size',
+      String(availableParallelism()),
+    )
     .option('--languages <list>', `lanes to serve, comma-separated: ${LANES.join(', ')}`, LANES.join(','))
     .option('--metrics-port <port>', 'serve Prometheus /metrics and /healthz on this port')
     .option('--metrics-host <host>', 'address the metrics server binds', '0.0.0.0')
@@ -102,7 +108,10 @@ export function registerWorkerCommand(program: Command): void {
     .option('--stalled-interval <ms>', 'how often to look for jobs of dead workers', '5000')
     .option('--max-attempts <n>', 'runs of a job that keeps killing workers before it fails', '2')
     .option('--stats-interval <ms>', 'log a counters line this often (0: only at start and stop)', '30000')
-    .option('--executor-options <json>', 'options of the local executors by lane, e.g. {"python":{"wrapper":["bwrap","…"]}}')
+    .option(
+      '--executor-options <json>',
+      'options of the local executors by lane, e.g. {"python":{"wrapper":["bwrap","…"]}}',
+    )
     .option('--log-jobs', 'log a line as each job starts and ends')
     .action(runWorker);
 }

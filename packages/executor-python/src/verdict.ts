@@ -221,7 +221,8 @@ export class Judge {
         result.message = `return value cannot be compared: ${asText(r.unser) || 'missing'}`;
       } else {
         result.actual = r.val;
-        if (!matchesCallOutput(r.val, expected, this.tolerance)) {
+        // Python's == (APPS compares with it): True equals [1]'s 1, 2 equals 2.0.
+        if (!matchesCallOutput(r.val, expected, this.tolerance, 'python')) {
           result.outcome = 'wrong_answer';
           result.message = 'return value differs from the expected output';
         }

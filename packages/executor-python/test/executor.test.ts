@@ -68,6 +68,26 @@ describe('test forms', () => {
     expect(wrapped.outcome).toBe('pass');
   });
 
+  it("call: compared with Python's == (True == 1, 2 == 2.0), as APPS does", async () => {
+    // The shape of 2 of 484 held-out APPS+ canonical solutions: True/False against [1]/[0].
+    const r = await executor.run({
+      program: 'def is_even(n):\n    return n % 2 == 0\ndef half(n):\n    return n / 2\n',
+      tests: { kind: 'call', fnName: 'is_even', inputs: [[4], [3]], outputs: [[1], [0]] },
+    });
+    expect(r.outcome, r.message).toBe('pass');
+    expect(r.tests.map((t) => t.actual)).toEqual([true, false]);
+    const wrong = await executor.run({
+      program: 'def is_even(n):\n    return n % 2 == 0\n',
+      tests: { kind: 'call', fnName: 'is_even', inputs: [[3]], outputs: [[1]] },
+    });
+    expect(wrong.outcome).toBe('wrong_answer');
+    const floats = await executor.run({
+      program: 'def half(n):\n    return n / 2\n',
+      tests: { kind: 'call', fnName: 'half', inputs: [[4]], outputs: [2] },
+    });
+    expect(floats.outcome).toBe('pass');
+  });
+
   it('call: big integers and unicode strings round-trip', async () => {
     const r = await executor.run({
       program: 'def f(n, s):\n    return [len(str(10 ** n)), s[::-1]]\n',

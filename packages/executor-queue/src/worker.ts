@@ -55,8 +55,9 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     enableOfflineQueue: true,
   });
   let redisUp = true;
+  let stopping = false;
   client.on('close', () => {
-    if (!redisUp) return;
+    if (!redisUp || stopping) return;
     redisUp = false;
     emit('redis-down', { redis: redactUrl(settings.redis) });
   });
@@ -176,6 +177,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     metricsPort,
     close(force = false) {
       closing ??= (async () => {
+        stopping = true;
         clearInterval(statsTimer);
         await Promise.allSettled(workers.map((w) => w.close(force)));
         await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));

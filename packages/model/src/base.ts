@@ -1,4 +1,5 @@
 export * from './backend.js';
+export * from './bpe-train.js';
 export * from './config.js';
 export * from './forward.js';
 export * from './gradients.js';

@@ -1,8 +1,9 @@
-import type { Curriculum, EventBus, Problem } from '@stepcoder/core';
+import type { Curriculum, EventBus, Problem, Rng } from '@stepcoder/core';
 import { createRng, StepcoderError } from '@stepcoder/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { clipByGlobalNorm, tokenLogprobs, weightedMean } from './losses.js';
-import { createAdam } from './optimizer.js';
+import { learningRateAt } from './lr-schedule.js';
+import { createAdam, setLearningRate } from './optimizer.js';
 import { createPlainCurriculum, finalStagePrompt } from './plain-curriculum.js';
 import type { TrainablePolicy } from './policy.js';
 import { collate } from './rollout.js';
@@ -19,6 +20,11 @@ export interface SftOptions {
   /** Tokens per example (prompt + target + EOS); longer prompts lose their oldest tokens. */
   maxLength: number;
   maxGradNorm?: number;
+  /**
+   * Per-step schedule of `lr` (default constant). `'cosine'`: 5% linear warm-up, then cosine decay
+   * to 10% over all steps — from-scratch training reaches a lower loss in the same steps.
+   */
+  schedule?: 'constant' | 'cosine';
   events?: EventBus;
 }
 
@@ -73,11 +79,23 @@ export async function runSft(options: SftOptions): Promise<SftResult> {
   const epochLosses: number[] = [];
   try {
     for (let epoch = 0; epoch < epochs; epoch++) {
-      const order = rng.shuffle(examples.map((_, i) => i));
+      const batches = lengthBucketedBatches(examples, batchSize, rng);
       let sum = 0;
       let count = 0;
-      for (let s = 0; s < order.length; s += batchSize) {
-        const batch = order.slice(s, s + batchSize).map((i) => examples[i]!);
+      for (const indices of batches) {
+        const batch = indices.map((i) => examples[i]!);
+        if (options.schedule === 'cosine') {
+          const total = epochs * batches.length;
+          setLearningRate(
+            optimizer,
+            learningRateAt(lr, losses.length, {
+              type: 'cosine',
+              warmupSteps: Math.ceil(total * 0.05),
+              totalSteps: total,
+              minRatio: 0.1,
+            }),
+          );
+        }
         const loss = sftStep(policy, optimizer, vars, batch, limit, options.maxGradNorm ?? 1);
         losses.push(loss);
         sum += loss;
@@ -86,7 +104,7 @@ export async function runSft(options: SftOptions): Promise<SftResult> {
         events?.emit('progress', {
           task: 'sft',
           done: losses.length,
-          total: epochs * Math.ceil(order.length / batchSize),
+          total: epochs * batches.length,
         });
       }
       epochLosses.push(sum / count);
@@ -95,6 +113,28 @@ export async function runSft(options: SftOptions): Promise<SftResult> {
     optimizer.dispose();
   }
   return { losses, epochLosses, examples: examples.length, skipped };
+}
+
+/**
+ * Seeded batches of similar lengths: shuffle, sort windows of 16 batches by length, cut them into
+ * batches and shuffle the batch order. A batch is padded to its longest example, so mixing 60- and
+ * 250-token programs wastes most of a step; bucketing keeps the randomness of the order while
+ * cutting the padding.
+ */
+export function lengthBucketedBatches(
+  examples: ReadonlyArray<{ promptIds: readonly number[]; tokenIds: readonly number[] }>,
+  batchSize: number,
+  rng: Rng,
+): number[][] {
+  const order = rng.shuffle(examples.map((_, i) => i));
+  const size = (i: number) => examples[i]!.promptIds.length + examples[i]!.tokenIds.length;
+  const window = batchSize * 16;
+  const batches: number[][] = [];
+  for (let w = 0; w < order.length; w += window) {
+    const sorted = order.slice(w, w + window).sort((a, b) => size(a) - size(b) || a - b);
+    for (let s = 0; s < sorted.length; s += batchSize) batches.push(sorted.slice(s, s + batchSize));
+  }
+  return rng.shuffle(batches);
 }
 
 function sftStep(

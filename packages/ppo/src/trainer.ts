@@ -604,6 +604,8 @@ export class Trainer {
     return {
       reward_mean: mean((e) => e.score),
       pass_rate: mean((e) => (e.result.outcome === 'pass' ? 1 : 0)),
+      // Rollouts that compiled: FGO can only mask programs that ran (a compile error keeps every token).
+      compile_rate: mean((e) => (e.result.outcome === 'compile_error' ? 0 : 1)),
       stage_mean: mean((e) => e.sample.prompt.stage),
     };
   }

@@ -168,17 +168,15 @@ export function createServer(input: ServerOptions = {}): StepcoderServer {
   async function shutdown(): Promise<void> {
     app.log.info({ inFlight: limiter.inFlight, queued: limiter.queued }, 'shutting down');
     limiter.close();
-    let timer: NodeJS.Timeout | undefined;
-    const grace = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), options.shutdownGraceMs);
-    });
-    const outcome = await Promise.race([app.close().then(() => 'closed' as const), grace]);
-    clearTimeout(timer);
-    if (outcome === 'timeout') {
+    const closed = await settlesWithin(app.close(), options.shutdownGraceMs);
+    if (!closed) {
       app.log.warn('shutdown grace elapsed: cutting remaining connections');
       app.server.closeAllConnections();
     }
-    await runtime.dispose();
+    // Bounded too: an executor that cannot stop its workers must not keep the process alive.
+    if (!(await settlesWithin(runtime.dispose(), options.shutdownGraceMs))) {
+      app.log.warn('executors did not finish disposing within the shutdown grace');
+    }
     app.log.info('shut down');
   }
 
@@ -197,4 +195,17 @@ export function createServer(input: ServerOptions = {}): StepcoderServer {
       return closing;
     },
   };
+}
+
+/** Whether `work` settles within `ms` (its result is not needed, only that it ended). */
+async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([work.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

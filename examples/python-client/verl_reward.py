@@ -15,7 +15,7 @@ veRL cannot leave a sample out of the update, so an ``infra_error`` (the sandbox
 program) scores 0.0 and is reported in the ``outcome`` field for the logs.
 
 Servers and keys: STEPCODER_URL and STEPCODER_API_KEY. To use veRL's built-in ``sandbox_fusion``
-reward instead, point ``sandbox_fusion.url`` at ``http://HOST:PORT/run_code`` (add
+reward instead, point ``reward_model.sandbox_fusion.url`` at ``http://HOST:PORT/run_code`` (add
 ``?api_key=KEY`` when the server requires a key): the server speaks SandboxFusion's contract.
 """
 

@@ -173,6 +173,12 @@ describe('synthetic suite: loader, options and JSONL', () => {
     expect(() => createSyntheticLoader({ language: 'ruby' as never })).toThrow(/language/);
   });
 
+  it('holds out nothing with heldoutFraction 0', () => {
+    const s = generateSyntheticSuite({ language: 'javascript', count: 300, heldoutFraction: 0 });
+    expect(s.heldout).toEqual([]);
+    expect(s.train).toHaveLength(300);
+  });
+
   it('restricts to chosen families', () => {
     const s = generateSyntheticSuite({ language: 'python', count: 100, families: ['branchy', 'digits'] });
     expect(s.families).toEqual(['branchy', 'digits']);

@@ -91,17 +91,22 @@ export function generateSyntheticSuite(options: SyntheticSuiteOptions): Syntheti
   const train: Problem[] = [];
   const heldout: Problem[] = [];
   const prompts = new Set<string>();
+  // Redraws per family are capped at two per problem on average: families whose statements run out
+  // (few constants) stop paying for draws that cannot find a new one.
+  const redrawBudget = families.map(() => 2 * Math.ceil(opts.count / families.length));
   for (let i = 0; i < opts.count; i++) {
-    const family = families[i % families.length]!;
-    const { combinations, heldout: heldoutKeys } = splits[i % families.length]!;
-    // Redraw (a few times) an instance whose statement was already dealt, so that families with
-    // small instance spaces do not fill the suite with copies; combinations with a single possible
-    // statement (e.g. "the number of items of xs that are odd") still appear, just less often.
-    let drawn: ReturnType<typeof draw> | undefined;
-    for (let attempt = 0; attempt < REDRAWS && (!drawn || prompts.has(drawn.prompt)); attempt++) {
-      drawn = draw(family, combinations, attempt === 0 ? root.split(i) : root.split(`${i}/${attempt}`));
+    const f = i % families.length;
+    const family = families[f]!;
+    const { combinations, heldout: heldoutKeys } = splits[f]!;
+    // Redraw an instance whose statement was already dealt (up to REDRAWS times), so that families
+    // with small instance spaces do not fill the suite with copies; combinations with a single
+    // possible statement (e.g. "the number of items of xs that are odd") still appear, less often.
+    let drawn = draw(family, combinations, root.split(i));
+    for (let attempt = 1; attempt < REDRAWS && prompts.has(drawn.prompt) && redrawBudget[f]! > 0; attempt++) {
+      redrawBudget[f]!--;
+      drawn = draw(family, combinations, root.split(`${i}/${attempt}`));
     }
-    const { combination, draft, form, prompt } = drawn!;
+    const { combination, draft, form, prompt } = drawn;
     prompts.add(prompt);
     const key = combinationKey(family.name, combination);
     const outputs = draft.inputs.map((args) => interpret(draft.fn, args));

@@ -80,12 +80,9 @@ export async function createQueueExecutor(options: QueueExecutorOptions): Promis
   let downTimer: NodeJS.Timeout | undefined;
 
   const settle = (id: string, result: ExecutionResult | ((total: number) => ExecutionResult)): void => {
-    const ok = pending.resolve(id, (total) => (typeof result === 'function' ? result(total) : result));
-    if (!ok) {
-      counters.duplicates++;
-      return;
+    if (pending.resolve(id, (total) => (typeof result === 'function' ? result(total) : result))) {
+      counters.settled++;
     }
-    counters.settled++;
   };
   const settleInfra = (id: string, message: string): void => {
     if (!pending.has(id)) return;
@@ -103,7 +100,8 @@ export async function createQueueExecutor(options: QueueExecutorOptions): Promis
     events.on('error', () => {});
     events.on('completed', ({ jobId, returnvalue }) => {
       if (pending.has(jobId)) settle(jobId, (total) => decodeResult(returnvalue, total));
-      else counters.duplicates++;
+      else if (pending.wasSettled(jobId)) counters.duplicates++;
+      // Otherwise it is another caller's job on the same queue.
     });
     events.on('failed', ({ jobId, failedReason }) => {
       settleInfra(jobId, `queue job ${jobId} failed on the fleet: ${failedReason}`);

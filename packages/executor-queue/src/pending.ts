@@ -18,6 +18,10 @@ interface Entry {
  */
 export class PendingJobs {
   private readonly entries = new Map<string, Entry>();
+  /** Ids settled lately (bounded), so that a second result for one of them can be told apart
+   * from the results of other callers' jobs on the same queue. */
+  private readonly settled = new Set<string>();
+  private static readonly SETTLED_KEPT = 10_000;
 
   add(id: string, entry: Entry): void {
     this.entries.set(id, entry);
@@ -54,6 +58,11 @@ export class PendingJobs {
     return out;
   }
 
+  /** Whether this id was settled lately: a result arriving for it now is a duplicate. */
+  wasSettled(id: string): boolean {
+    return this.settled.has(id);
+  }
+
   ids(): string[] {
     return [...this.entries.keys()];
   }
@@ -62,6 +71,10 @@ export class PendingJobs {
     const entry = this.entries.get(id);
     if (!entry) return undefined;
     this.entries.delete(id);
+    this.settled.add(id);
+    if (this.settled.size > PendingJobs.SETTLED_KEPT) {
+      this.settled.delete(this.settled.values().next().value as string);
+    }
     entry.cleanup();
     return entry;
   }

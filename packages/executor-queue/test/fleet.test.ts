@@ -1,6 +1,6 @@
 import { type ExecutionRequest, StepcoderError } from '@stepcoder/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createQueueExecutor, type QueueExecutor } from '../src/base.js';
+import { createQueueExecutor, type QueueExecutor, type QueueExecutorOptions } from '../src/base.js';
 import { busy, echo } from './support/programs.js';
 import { type RedisServer, startRedisServer } from './support/redis-server.js';
 import { spawnWorker, startsOf, type WorkerProcess, waitForAny } from './support/workers.js';
@@ -120,32 +120,31 @@ describe('a fleet of three worker processes', () => {
     expect(startsOf(workers, 'cancel-1').reduce((a, b) => a + b, 0)).toBe(1);
   });
 
-  it('refuses a request larger than maxPayloadBytes before enqueueing it', async () => {
-    const small = await createQueueExecutor({
-      redis: redis.url,
-      queue: 'fleet',
-      lanes: ['js'],
-      maxPayloadBytes: 1000,
-    });
+  /** A second executor on the fleet's queue with other options, disposed afterwards. */
+  async function withExecutor(
+    options: Partial<QueueExecutorOptions>,
+    body: (e: QueueExecutor) => Promise<void>,
+  ) {
+    const other = await createQueueExecutor({ redis: redis.url, queue: 'fleet', lanes: ['js'], ...options });
     try {
+      await body(other);
+    } finally {
+      await other.dispose();
+    }
+  }
+
+  it('refuses a request larger than maxPayloadBytes before enqueueing it', async () => {
+    await withExecutor({ maxPayloadBytes: 1000 }, async (small) => {
       const big = { ...echo(1), program: `// ${'x'.repeat(2000)}\nconsole.log(1)` };
       const err = await small.run(big).catch((e: unknown) => e);
       expect(StepcoderError.is(err, 'PAYLOAD_TOO_LARGE')).toBe(true);
       expect((err as Error).message).toMatch(/exceeds maxPayloadBytes \(1000\)/);
       expect(small.stats().enqueued).toBe(0);
-    } finally {
-      await small.dispose();
-    }
+    });
   });
 
   it('finished jobs expire from Redis after resultTtlSeconds', async () => {
-    const short = await createQueueExecutor({
-      redis: redis.url,
-      queue: 'fleet',
-      lanes: ['js'],
-      resultTtlSeconds: 1,
-    });
-    try {
+    await withExecutor({ resultTtlSeconds: 1 }, async (short) => {
       const key = 'stepcoder:fleet.js:ttl-a';
       await short.run({ ...echo(1), jobId: 'ttl-a' });
       expect(await redis.command((c) => c.exists(key))).toBe(1);
@@ -153,8 +152,6 @@ describe('a fleet of three worker processes', () => {
       // BullMQ trims by age whenever a later job of the queue finishes.
       await short.run({ ...echo(2), jobId: 'ttl-b' });
       expect(await redis.command((c) => c.exists(key))).toBe(0);
-    } finally {
-      await short.dispose();
-    }
+    });
   });
 });

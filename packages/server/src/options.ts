@@ -45,7 +45,11 @@ export const serverOptionsSchema = z.strictObject({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Where logs go (a writable stream); default stdout. */
   logStream: z.custom<NodeJS.WritableStream>((v) => typeof v === 'object' && v !== null).optional(),
-  /** Registry to create plugins from; default the global one, with loaders for this package's deps. */
+  /**
+   * Registry to create plugins from; default the global one, with loaders for this package's deps.
+   * Plugin packages register on the global registry when imported, so a separate registry must
+   * have every executor, reward, mask and curriculum it will be asked for registered on it.
+   */
   registry: z.custom<Registry>((v) => typeof v === 'object' && v !== null).optional(),
   /** Skip the warm-up run of each executor at start (then /readyz is true at once). */
   skipWarmup: z.boolean().default(false),

@@ -1,4 +1,5 @@
 import { validate } from '@stepcoder/core';
+import { runIsolated } from '@stepcoder/reward/base';
 import type { FastifyInstance } from 'fastify';
 import { type ServerContext, withSlot } from '../context.js';
 import { planRunCode, type RunCodeResponse, toRunCodeResponse } from '../sandbox-fusion.js';
@@ -13,8 +14,9 @@ export function runCodeRoute(app: FastifyInstance, ctx: ServerContext): void {
     const body = validate(runCodeRequestSchema, request.body, 'request body', 'INVALID_REQUEST');
     const plan = planRunCode(body);
     const executor = await ctx.runtime.executorFor(plan.language);
+    // An executor that throws is SandboxFusion's SandboxError (via infra_error), not an HTTP 500.
     const result = await withSlot(ctx, request, (signal) =>
-      executor.run({
+      runIsolated(executor, {
         program: plan.program,
         language: plan.language,
         tests: { kind: 'stdio', cases: [{ input: plan.stdin, output: '' }] },

@@ -7,6 +7,7 @@ import {
   type ValidationIssue,
   validate,
 } from '@stepcoder/core';
+import { runIsolated } from '@stepcoder/reward/base';
 import type { FastifyInstance } from 'fastify';
 import { type ServerContext, withSlot } from '../context.js';
 import { prefixIssues, toHttpFailure } from '../http-errors.js';
@@ -84,7 +85,9 @@ async function scoreOne(
   const wantCoverage = item.coverage ?? defaults.coverage ?? false;
   const coverage = wantCoverage || (spans !== undefined && mask.needsCoverage);
   const program = item.givenPrefix + item.completion;
-  const result = await executor.run({
+  // As in the trainer's batches: an executor that throws gives this item an infra_error result
+  // (reward null), never a failed batch.
+  const result = await runIsolated(executor, {
     program,
     language,
     tests: item.tests ?? item.problem!.tests,

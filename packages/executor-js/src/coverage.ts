@@ -1,6 +1,6 @@
 import type { BranchCoverage, Coverage, SourcePos, SourceRange, StatementCoverage } from '@stepcoder/core';
 import libCoverage from 'istanbul-lib-coverage';
-import libInstrument from 'istanbul-lib-instrument';
+import { instrumentFast } from './instrument.js';
 import type { PositionMapper } from './transpile.js';
 
 /** Global the instrumented candidate stores its counters in (inside its own context). */
@@ -23,20 +23,13 @@ export interface InstrumentedProgram {
   initial: FileCoverageData;
 }
 
-let instrumenter: libInstrument.Instrumenter | undefined;
-
-/** Instrument plain JavaScript with istanbul. Throws on code babel cannot parse. */
+/**
+ * Instrument plain JavaScript for istanbul-format coverage (see instrument.ts: the maps and counts
+ * istanbul-lib-instrument gives, without its babel traverse/generate). Throws on code babel cannot
+ * parse.
+ */
 export function instrument(code: string): InstrumentedProgram {
-  instrumenter ??= libInstrument.createInstrumenter({
-    coverageVariable: COVERAGE_VARIABLE,
-    esModules: false,
-    compact: true,
-    preserveComments: false,
-    produceSourceMap: false,
-  });
-  const out = instrumenter.instrumentSync(code, COVERAGE_PATH);
-  const initial = instrumenter.lastFileCoverage() as FileCoverageData;
-  return { code: out, initial };
+  return instrumentFast(code, COVERAGE_PATH, COVERAGE_VARIABLE);
 }
 
 /** A small least-recently-used cache: the same program runs many tests, often in many requests. */

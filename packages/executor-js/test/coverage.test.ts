@@ -4,6 +4,7 @@ import libCoverage from 'istanbul-lib-coverage';
 import libInstrument from 'istanbul-lib-instrument';
 import { afterAll, describe, expect, it } from 'vitest';
 import { COVERAGE_PATH, COVERAGE_VARIABLE, createJsExecutor, instrument } from '../src/index.js';
+import { PROBLEMS } from './fixtures/humaneval-js.js';
 
 const executor = createJsExecutor({ poolSize: 1 });
 afterAll(() => executor.dispose());
@@ -14,11 +15,13 @@ afterAll(() => executor.dispose());
  */
 function reference(program: string, tests: CallTests, sameFile: boolean) {
   // Either the very file the isolate runs (our instrument()), or a fresh istanbul instrumenter.
-  const code = sameFile
-    ? instrument(program).code
-    : libInstrument
-        .createInstrumenter({ coverageVariable: COVERAGE_VARIABLE })
-        .instrumentSync(program, COVERAGE_PATH);
+  // Ours keeps only the counters { s, f, b } in the isolate; istanbul keeps the maps there too.
+  const ours = sameFile ? instrument(program) : undefined;
+  const code =
+    ours?.code ??
+    libInstrument
+      .createInstrumenter({ coverageVariable: COVERAGE_VARIABLE })
+      .instrumentSync(program, COVERAGE_PATH);
   const map = libCoverage.createCoverageMap({});
   for (const args of tests.inputs) {
     const context = vm.createContext({});
@@ -28,7 +31,8 @@ function reference(program: string, tests: CallTests, sameFile: boolean) {
     } catch {
       // a throwing test still counts what ran before the throw
     }
-    map.merge((context as Record<string, libCoverage.CoverageMapData>)[COVERAGE_VARIABLE]!);
+    const found = (context as Record<string, libCoverage.CoverageMapData>)[COVERAGE_VARIABLE]!;
+    map.merge(ours ? { [COVERAGE_PATH]: { ...ours.initial, ...found[COVERAGE_PATH]! } } : found);
   }
   const file = map.fileCoverageFor(COVERAGE_PATH);
   const lineCoverage = file.getLineCoverage();
@@ -179,4 +183,112 @@ describe('coverage matches istanbul under plain Node', () => {
     await executor.run({ ...CASES['early return']!, coverage: true });
     expect(executor.stats().cachedInstrumentations).toBe(before);
   });
+});
+
+/**
+ * The instrumenter (src/instrument.ts) against istanbul-lib-instrument on the HumanEval-style JS
+ * programs and on the constructs istanbul treats specially: identical statement/function/branch
+ * maps, and identical counters after running the same calls under plain Node.
+ */
+describe('fast instrumentation is istanbul, without babel traverse/generate', () => {
+  const EDGE_CASES: Array<[string, string]> = [
+    [
+      'non-block if/else, dangling else',
+      'function f(a,b){ if (a) if (b) return 1; else return 2; return 3 }\nf(1,1); f(1,0); f(0,0);',
+    ],
+    [
+      'else-if chain',
+      'function f(a){ if (a > 1) return 1; else if (a > 0) return 2; else { return 3 } }\nf(2); f(1); f(0);',
+    ],
+    [
+      'loops without braces',
+      'let s = 0\nfor (let i = 0; i < 3; i++) s += i\nwhile (s > 0) s--\ndo s++; while (s < 2)\nfor (const k in {a:1}) s++',
+    ],
+    [
+      'nested ternaries and logicals',
+      'const g = (x) => x > 0 ? "p" : x < 0 ? "n" : "z";\nfunction h(a, b, c) { return (a && (b || c)) ?? 5 }\ng(1); g(-1); h(1, 0, 2); h(0, 1, 1);',
+    ],
+    [
+      'switch with an empty case',
+      'function s(x) { switch (x) { case 1: return "a"; case 2: case 3: { return "b" } default: return "c" } }\ns(1); s(3); s(9);',
+    ],
+    [
+      'default values',
+      'function d(a = 1, {b = 2} = {}) { return a + b }\nconst [p = 1] = [];\nd(); d(3, {b: 4});',
+    ],
+    [
+      'arrow bodies',
+      'const a = x => x * 2, b = () => ({k: 1}), c = (x) => (x, x + 1);\n[1,2,3].map(v => v + 1);\na(1); b(); c(2);',
+    ],
+    [
+      'classes and methods',
+      'class A { x = 1; #y = 2; static z = 3; constructor(v) { this.v = v } get w() { return this.#y } m() { return this.x } }\nclass B extends A { constructor() { super(1); } }\nnew B().m(); new A(2).w;\nconst o = { m() { return 1 }, f: function named() { return 3 } }; o.m();',
+    ],
+    [
+      'try/catch/finally',
+      'function t(x) { try { if (x) throw new Error("e"); return 1 } catch (e) { return 2 } finally { x = 0 } }\nt(0); t(1);',
+    ],
+    [
+      'labels',
+      'outer: for (let i = 0; i < 3; i++) { for (let j = 0; j < 3; j++) { if (j === 1) continue outer; if (i === 2) break outer; } }',
+    ],
+    ['directives', '"use strict";\nfunction u() { "use strict"; return 1 }\nu();'],
+    [
+      'istanbul ignore hints',
+      'function k(a) {\n  /* istanbul ignore if */\n  if (a) { return 1 }\n  /* istanbul ignore else */\n  if (!a) { return 2 } else { return 3 }\n}\n/* istanbul ignore next */\nfunction skipped() { return 4 }\nif (k) /* istanbul ignore next */ k(1); else k(2);\nk(0);',
+    ],
+    ['ASI', 'let x = 1\nx++\nconst y = x\n;[1, 2].forEach(v => x += v)\nx'],
+    [
+      'function initialisers',
+      'const f1 = function () { return 1 }, f2 = () => 2;\nlet c1 = class { };\nif (true) var f3 = function () {};\nswitch (1) { case 1: const f4 = () => 4; f4(); }\nfor (var f5 = function () {}; false;) {}\nf1(); f2(); f1.name + f2.name + c1.name + f3.name;',
+    ],
+    [
+      'async and generators',
+      'async function a1() { await null; return 1 }\nfunction* g1() { yield 1; yield 2 }\nconst a2 = async (x) => await x;\n[...g1()]; a1(); a2(1);',
+    ],
+    [
+      'empty bodies and optional chains',
+      'let n = 0\nif (n) ;\nif (n) {} else ;\nwhile (n) ;\nconst q = {a: {b: 1}};\nconst r = q?.a?.b ?? 0;',
+    ],
+  ];
+  const programs: Array<[string, string]> = [
+    ...EDGE_CASES,
+    ...PROBLEMS.map((p): [string, string] => [
+      p.id,
+      `${p.program}\n${p.call.inputs.map((a) => `${p.call.fnName}(...${JSON.stringify(a)});`).join('\n')}`,
+    ]),
+  ];
+  const maps = (d: libCoverage.FileCoverageData) =>
+    JSON.parse(
+      JSON.stringify({
+        statementMap: d.statementMap,
+        fnMap: d.fnMap,
+        branchMap: d.branchMap,
+        s: d.s,
+        f: d.f,
+        b: d.b,
+      }),
+    );
+  const counters = (code: string) => {
+    const context = vm.createContext({});
+    vm.runInContext(code, context);
+    const c = (context as Record<string, Record<string, libCoverage.FileCoverageData>>)[COVERAGE_VARIABLE]![
+      COVERAGE_PATH
+    ]!;
+    return JSON.parse(JSON.stringify({ s: c.s, f: c.f, b: c.b }));
+  };
+  for (const [name, code] of programs) {
+    it(name, () => {
+      const istanbul = libInstrument.createInstrumenter({
+        coverageVariable: COVERAGE_VARIABLE,
+        esModules: false,
+      });
+      const reference = istanbul.instrumentSync(code, COVERAGE_PATH);
+      const ours = instrument(code);
+      expect(maps(ours.initial)).toEqual(maps(istanbul.lastFileCoverage() as libCoverage.FileCoverageData));
+      expect(counters(ours.code)).toEqual(counters(reference));
+      // Counters are declared on the candidate's first line: every line keeps its number.
+      expect(ours.code.split('\n').length).toBe(code.split('\n').length);
+    });
+  }
 });

@@ -17,17 +17,7 @@ import { Rng } from '@stepcoder/core';
 import { type AblationChartData, renderAblationChart } from '../src/ablate-chart.js';
 import { MetricsLog, type MetricsRow } from '../src/metrics-log.js';
 import { renderPlotHtml } from '../src/plot.js';
-
-const PLOT_METRICS = [
-  'reward_mean',
-  'pass_rate',
-  'kl',
-  'masked_fraction',
-  'stage_mean',
-  'policy_loss',
-  'value_loss',
-  'entropy',
-];
+import { PLOT_METRICS } from '../src/run.js';
 
 export function findChromium(): string | undefined {
   const candidates = [process.env.CHROME_PATH, 'chromium', 'chromium-browser', 'google-chrome'];

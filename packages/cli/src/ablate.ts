@@ -1,5 +1,7 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { StepcoderError } from '@stepcoder/core';
+import { renderAblationChart } from './ablate-chart.js';
 import type { StepcoderConfig } from './config.js';
 import { createRunContext, evalStage, type RunIo, sftStage, trainStage } from './run.js';
 
@@ -14,27 +16,66 @@ export const ABLATION_VARIANTS = [
 /** The row of the shared SFT checkpoint every variant starts from. */
 export const SFT_ONLY = 'SFT only (start of every variant)';
 
+export interface CurvePoint {
+  iteration: number;
+  reward: number;
+  passRate: number;
+}
+
 export interface AblationCell {
   variant: string;
   seed: number;
   train: number;
   heldout: number;
   rewardLast: number;
+  /** Mean over iterations of the fraction of rollouts that compiled (NaN for the SFT row). */
+  compileRate: number;
+  /** Mean over iterations of the fraction of generated tokens FGO masked out. */
+  maskedFraction: number;
+  curve: CurvePoint[];
+}
+
+export interface Summary {
+  mean: number;
+  std: number;
+  /** Half-width of the 95% interval of the mean (Student t, n − 1 degrees of freedom). */
+  ci95: number;
+  n: number;
 }
 
 export interface AblationRow {
   variant: string;
-  train: { mean: number; std: number };
-  heldout: { mean: number; std: number };
-  /** Mean rollout reward of the last PPO iteration (NaN for the SFT row). */
-  rewardLast: { mean: number; std: number };
+  train: Summary;
+  heldout: Summary;
+  /** Held-out pass@1 minus plain PPO's, paired by seed (absent for plain PPO and SFT). */
+  heldoutVsPlain?: Summary;
+  rewardLast: Summary;
+  compileRate: Summary;
+  maskedFraction: Summary;
   seeds: number;
 }
 
-function stats(xs: number[]): { mean: number; std: number } {
-  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const std = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1)) : 0;
-  return { mean, std };
+export interface AblationOptions {
+  /** Run only these variants (names as in ABLATION_VARIANTS); default all. */
+  variants?: readonly string[];
+  /** Skip training: aggregate the cells earlier runs wrote under outDir/seed-N. */
+  aggregateOnly?: boolean;
+}
+
+/** Two-sided 97.5% quantiles of Student's t for 1..30 degrees of freedom; 1.96 beyond. */
+const T975 = [
+  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131,
+  2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042,
+];
+
+export function summarise(values: number[]): Summary {
+  const xs = values.filter((x) => Number.isFinite(x));
+  const n = xs.length;
+  if (n === 0) return { mean: Number.NaN, std: Number.NaN, ci95: Number.NaN, n: 0 };
+  const mean = xs.reduce((a, b) => a + b, 0) / n;
+  const std = n > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : 0;
+  const t = n > 1 ? (T975[n - 2] ?? 1.96) : Number.NaN;
+  return { mean, std, ci95: n > 1 ? (t * std) / Math.sqrt(n) : Number.NaN, n };
 }
 
 function withOptions(ref: StepcoderConfig['curriculum'], name: string): StepcoderConfig['curriculum'] {
@@ -43,103 +84,226 @@ function withOptions(ref: StepcoderConfig['curriculum'], name: string): Stepcode
   return current.name === name ? ref : name;
 }
 
+function slug(name: string): string {
+  return name
+    .replace(/[^A-Za-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .toLowerCase();
+}
+
+const CELL_FILE = 'cell.json';
+
+function readCell(dir: string): AblationCell | undefined {
+  const file = join(dir, CELL_FILE);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as AblationCell) : undefined;
+}
+
+function writeCell(dir: string, cell: AblationCell): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, CELL_FILE), `${JSON.stringify(cell, null, 2)}\n`);
+}
+
+function mean(xs: number[]): number {
+  const ok = xs.filter((x) => Number.isFinite(x));
+  return ok.length ? ok.reduce((a, b) => a + b, 0) / ok.length : Number.NaN;
+}
+
+/** The SFT checkpoint of a seed, made once and shared by its variants (deterministic per seed). */
+async function sftCell(base: StepcoderConfig, seed: number, io: RunIo): Promise<AblationCell> {
+  const seedDir = join(base.outDir, `seed-${seed}`);
+  const sftDir = join(seedDir, 'sft-start');
+  const cached = readCell(sftDir);
+  if (cached && existsSync(join(seedDir, 'sft'))) return cached;
+  const sftConfig: StepcoderConfig = { ...base, seed, outDir: seedDir };
+  const ctx = await createRunContext(sftConfig, io);
+  try {
+    if (!base.model.checkpoint && base.sft.epochs > 0) await sftStage(ctx, io);
+    else await ctx.policy.save(join(seedDir, 'sft'));
+    const start = await evalStage(
+      { ...ctx, config: { ...sftConfig, eval: { ...base.eval, k: [1] } } },
+      'sft',
+      {
+        ...io,
+        quiet: true,
+      },
+    );
+    const cell: AblationCell = {
+      variant: SFT_ONLY,
+      seed,
+      train: start.train?.passAtK['pass@1'] ?? Number.NaN,
+      heldout: start.heldout?.passAtK['pass@1'] ?? Number.NaN,
+      rewardLast: Number.NaN,
+      compileRate: Number.NaN,
+      maskedFraction: Number.NaN,
+      curve: [],
+    };
+    writeCell(sftDir, cell);
+    return cell;
+  } finally {
+    await ctx.dispose();
+  }
+}
+
+async function variantCell(
+  base: StepcoderConfig,
+  seed: number,
+  v: (typeof ABLATION_VARIANTS)[number],
+  io: RunIo,
+): Promise<AblationCell> {
+  const seedDir = join(base.outDir, `seed-${seed}`);
+  const config: StepcoderConfig = {
+    ...base,
+    seed,
+    outDir: join(seedDir, slug(v.name)),
+    curriculum: withOptions(base.curriculum, v.curriculum),
+    mask: withOptions(base.mask, v.mask),
+    model: { ...base.model, checkpoint: join(seedDir, 'sft') },
+    eval: { ...base.eval, k: [1] },
+  };
+  const ctx = await createRunContext(config, { ...io, quiet: true }, join(seedDir, 'sft'));
+  try {
+    const iterations = await trainStage(ctx, { ...io, quiet: true });
+    const reports = await evalStage(ctx, 'after', { ...io, quiet: true });
+    const cell: AblationCell = {
+      variant: v.name,
+      seed,
+      train: reports.train?.passAtK['pass@1'] ?? Number.NaN,
+      heldout: reports.heldout?.passAtK['pass@1'] ?? Number.NaN,
+      rewardLast: iterations.at(-1)?.metrics.reward_mean ?? Number.NaN,
+      compileRate: mean(iterations.map((i) => i.metrics.compile_rate ?? Number.NaN)),
+      maskedFraction: mean(iterations.map((i) => i.metrics.masked_fraction ?? Number.NaN)),
+      curve: iterations.map((i) => ({
+        iteration: i.step,
+        reward: i.metrics.reward_mean ?? Number.NaN,
+        passRate: i.metrics.pass_rate ?? Number.NaN,
+      })),
+    };
+    writeCell(config.outDir, cell);
+    return cell;
+  } finally {
+    await ctx.dispose();
+  }
+}
+
 /**
- * For each seed: one SFT warm-start shared by all four variants (so they differ only in CCCS/FGO),
- * then PPO and pass@1 for each variant. Writes `ablation.json` and `ablation.md` to outDir.
+ * For each seed: one SFT warm-start shared by the four variants (so they differ only in CCCS and
+ * FGO), then PPO and pass@1 for each variant. Every cell is written to outDir/seed-N/<variant>/
+ * cell.json as it finishes, so seeds and variants can run in separate processes (`variants`) and be
+ * aggregated afterwards (`aggregateOnly`). Writes ablation.json, ablation.md and ablation.html.
  */
 export async function runAblation(
   base: StepcoderConfig,
   seeds: readonly number[],
   io: RunIo = {},
+  options: AblationOptions = {},
 ): Promise<{ cells: AblationCell[]; rows: AblationRow[]; markdown: string }> {
   const out = io.out ?? process.stdout;
-  const cells: AblationCell[] = [];
-  for (const seed of seeds) {
-    const seedDir = join(base.outDir, `seed-${seed}`);
-    const sftConfig: StepcoderConfig = { ...base, seed, outDir: seedDir };
-    const sftCtx = await createRunContext(sftConfig, io);
-    try {
-      if (!base.model.checkpoint && base.sft.epochs > 0) await sftStage(sftCtx, io);
-      else await sftCtx.policy.save(join(seedDir, 'sft'));
-      // The shared starting point of the four variants, reported as its own row.
-      const start = await evalStage(
-        { ...sftCtx, config: { ...sftConfig, eval: { ...base.eval, k: [1] } } },
-        'sft',
-        {
-          ...io,
-          quiet: true,
-        },
-      );
-      cells.push({
-        variant: SFT_ONLY,
-        seed,
-        train: start.train?.passAtK['pass@1'] ?? Number.NaN,
-        heldout: start.heldout?.passAtK['pass@1'] ?? Number.NaN,
-        rewardLast: Number.NaN,
-      });
-    } finally {
-      await sftCtx.dispose();
-    }
-    for (const v of ABLATION_VARIANTS) {
-      const config: StepcoderConfig = {
-        ...base,
-        seed,
-        outDir: join(
-          seedDir,
-          v.name
-            .replace(/[^A-Za-z0-9]+/g, '-')
-            .replace(/^-|-$/g, '')
-            .toLowerCase(),
-        ),
-        curriculum: withOptions(base.curriculum, v.curriculum),
-        mask: withOptions(base.mask, v.mask),
-        model: { ...base.model, checkpoint: join(seedDir, 'sft') },
-        eval: { ...base.eval, k: [1] },
-      };
-      const ctx = await createRunContext(config, { ...io, quiet: true }, join(seedDir, 'sft'));
-      try {
+  const known = ABLATION_VARIANTS.map((v) => v.name as string);
+  const unknown = (options.variants ?? []).filter((v) => !known.includes(v));
+  if (unknown.length > 0) {
+    throw new StepcoderError(
+      'INVALID_CONFIG',
+      `ablate: unknown variant(s) ${unknown.map((u) => `'${u}'`).join(', ')}; variants are ${known.map((k) => `'${k}'`).join(', ')}`,
+    );
+  }
+  const chosen = ABLATION_VARIANTS.filter((v) => !options.variants || options.variants.includes(v.name));
+  if (!options.aggregateOnly) {
+    for (const seed of seeds) {
+      await sftCell(base, seed, io);
+      for (const v of chosen) {
         out.write(`ablate: seed ${seed}, ${v.name}\n`);
-        const iterations = await trainStage(ctx, { ...io, quiet: true });
-        const reports = await evalStage(ctx, 'after', { ...io, quiet: true });
-        cells.push({
-          variant: v.name,
-          seed,
-          train: reports.train?.passAtK['pass@1'] ?? Number.NaN,
-          heldout: reports.heldout?.passAtK['pass@1'] ?? Number.NaN,
-          rewardLast: iterations.at(-1)?.metrics.reward_mean ?? Number.NaN,
-        });
-      } finally {
-        await ctx.dispose();
+        await variantCell(base, seed, v, io);
       }
     }
   }
-  const rows: AblationRow[] = [SFT_ONLY, ...ABLATION_VARIANTS.map((v) => v.name)].map((variant) => {
-    const mine = cells.filter((c) => c.variant === variant);
-    return {
-      variant,
-      train: stats(mine.map((c) => c.train)),
-      heldout: stats(mine.map((c) => c.heldout)),
-      rewardLast: stats(mine.map((c) => c.rewardLast)),
-      seeds: mine.length,
-    };
-  });
-  const pct = (s: { mean: number; std: number }) =>
-    `${(100 * s.mean).toFixed(1)} ± ${(100 * s.std).toFixed(1)}`;
-  const markdown = [
-    `| variant | train pass@1 (%) | held-out pass@1 (%) | last-iteration reward | seeds |`,
-    `|---|---:|---:|---:|---:|`,
-    ...rows.map(
-      (r) =>
-        `| ${r.variant} | ${pct(r.train)} | ${pct(r.heldout)} | ${
-          Number.isNaN(r.rewardLast.mean)
-            ? '–'
-            : `${r.rewardLast.mean.toFixed(2)} ± ${r.rewardLast.std.toFixed(2)}`
-        } | ${r.seeds} |`,
-    ),
-  ].join('\n');
+  const cells: AblationCell[] = [];
+  for (const seed of seeds) {
+    const seedDir = join(base.outDir, `seed-${seed}`);
+    for (const dir of [
+      join(seedDir, 'sft-start'),
+      ...ABLATION_VARIANTS.map((v) => join(seedDir, slug(v.name))),
+    ]) {
+      const cell = readCell(dir);
+      if (cell) cells.push(cell);
+    }
+  }
+  if (cells.length === 0) {
+    throw new StepcoderError(
+      'INVALID_CONFIG',
+      `ablate: no results under ${base.outDir} for seeds ${seeds.join(',')}`,
+    );
+  }
+  const rows = aggregate(cells);
+  const markdown = ablationMarkdown(rows, seeds);
   mkdirSync(base.outDir, { recursive: true });
   writeFileSync(join(base.outDir, 'ablation.json'), `${JSON.stringify({ seeds, cells, rows }, null, 2)}\n`);
   writeFileSync(join(base.outDir, 'ablation.md'), `${markdown}\n`);
-  out.write(`${markdown}\n`);
+  writeFileSync(
+    join(base.outDir, 'ablation.html'),
+    renderAblationChart({
+      title: `stepcoder ablate: CCCS × FGO, seeds ${seeds.join(', ')}`,
+      config: { ...base, outDir: undefined },
+      variants: [SFT_ONLY, ...known]
+        .map((name) => ({
+          name,
+          seeds: cells
+            .filter((c) => c.variant === name)
+            .map((c) => ({
+              seed: c.seed,
+              curve: c.curve,
+              final: { trainPass1: c.train, heldOutPass1: c.heldout },
+            })),
+        }))
+        .filter((v) => v.seeds.length > 0),
+    }),
+  );
+  out.write(`${markdown}\n(ablation.json, ablation.md, ablation.html in ${base.outDir})\n`);
   return { cells, rows, markdown };
+}
+
+/** Per-variant summaries over seeds, and each variant's held-out difference to plain PPO by seed. */
+export function aggregate(cells: readonly AblationCell[]): AblationRow[] {
+  const names = [SFT_ONLY, ...ABLATION_VARIANTS.map((v) => v.name as string)];
+  const plain = new Map(cells.filter((c) => c.variant === 'plain PPO').map((c) => [c.seed, c.heldout]));
+  return names
+    .map((variant) => {
+      const mine = cells.filter((c) => c.variant === variant);
+      const paired = mine.filter((c) => plain.has(c.seed)).map((c) => c.heldout - plain.get(c.seed)!);
+      return {
+        variant,
+        train: summarise(mine.map((c) => c.train)),
+        heldout: summarise(mine.map((c) => c.heldout)),
+        ...(variant !== SFT_ONLY && variant !== 'plain PPO' && paired.length > 0
+          ? { heldoutVsPlain: summarise(paired) }
+          : {}),
+        rewardLast: summarise(mine.map((c) => c.rewardLast)),
+        compileRate: summarise(mine.map((c) => c.compileRate)),
+        maskedFraction: summarise(mine.map((c) => c.maskedFraction)),
+        seeds: mine.length,
+      };
+    })
+    .filter((r) => r.seeds > 0);
+}
+
+function ablationMarkdown(rows: readonly AblationRow[], seeds: readonly number[]): string {
+  const pct = (s: Summary) =>
+    Number.isNaN(s.mean)
+      ? '–'
+      : `${(100 * s.mean).toFixed(1)} ± ${(100 * s.std).toFixed(1)}${
+          Number.isFinite(s.ci95)
+            ? ` [${(100 * (s.mean - s.ci95)).toFixed(1)}, ${(100 * (s.mean + s.ci95)).toFixed(1)}]`
+            : ''
+        }`;
+  const num = (s: Summary) => (Number.isNaN(s.mean) ? '–' : `${s.mean.toFixed(2)} ± ${s.std.toFixed(2)}`);
+  const frac = (s: Summary) => (Number.isNaN(s.mean) ? '–' : `${(100 * s.mean).toFixed(0)}%`);
+  return [
+    `Mean ± sample std over seeds ${seeds.join(', ')} [95% t-interval of the mean]; Δ = held-out pass@1 minus plain PPO's, paired by seed.`,
+    '',
+    '| variant | train pass@1 (%) | held-out pass@1 (%) | Δ held-out vs plain (points) | last-iteration reward | rollouts compiling | FGO masked tokens | seeds |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows.map(
+      (r) =>
+        `| ${r.variant} | ${pct(r.train)} | ${pct(r.heldout)} | ${r.heldoutVsPlain ? pct(r.heldoutVsPlain) : '–'} | ${num(r.rewardLast)} | ${frac(r.compileRate)} | ${frac(r.maskedFraction)} | ${r.seeds} |`,
+    ),
+  ].join('\n');
 }

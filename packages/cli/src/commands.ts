@@ -90,8 +90,21 @@ export async function main(program: Command, argv: string[]): Promise<void> {
   withCommon(program.command('ablate'))
     .description('CCCS on/off x FGO on/off with shared seeds and SFT; writes ablation.md/json')
     .option('--seeds <list>', 'comma-separated seeds', '1,2,3')
-    .action(async (flags: CommonFlags & { seeds: string }) => {
-      await runAblation(await loadCheckedConfig(flags.config, flags.set), parseSeeds(flags.seeds));
+    .option(
+      '--variants <list>',
+      "run only these variants (comma-separated: 'plain PPO', '+CCCS', '+FGO', 'StepCoder (CCCS+FGO)'), e.g. one per process",
+    )
+    .option('--aggregate-only', 'train nothing: aggregate the cells earlier runs wrote under outDir')
+    .action(async (flags: CommonFlags & { seeds: string; variants?: string; aggregateOnly?: boolean }) => {
+      await runAblation(
+        await loadCheckedConfig(flags.config, flags.set),
+        parseSeeds(flags.seeds),
+        {},
+        {
+          variants: flags.variants?.split(',').map((v) => v.trim()),
+          aggregateOnly: flags.aggregateOnly,
+        },
+      );
     });
 
   withCommon(program.command('bench'))

@@ -38,6 +38,15 @@ export const configSchema = z
         checkpoint: z.string().optional(),
         /** Hugging Face tokenizer.json; default: the built-in byte-level tokenizer. */
         tokenizer: z.string().optional(),
+        /**
+         * Train a byte-level BPE tokenizer of this vocabulary size on the training problems'
+         * statements and canonical solutions (when no tokenizer or checkpoint is given): 3× shorter
+         * sequences than bytes on templated code, so 3× faster SFT, generation and PPO on CPU.
+         */
+        bpe: z
+          .object({ vocabSize: z.number().int().min(258).max(65536) })
+          .strict()
+          .optional(),
       })
       .strict()
       .default({ preset: 'tiny' }),
@@ -49,8 +58,15 @@ export const configSchema = z
         path: z.string().optional(),
         options: z.record(z.string(), z.unknown()).optional(),
         limit: z.number().int().positive().optional(),
-        /** Fraction held out for evaluation (seeded split). */
+        /**
+         * Fraction held out for evaluation (seeded split). Ignored when the dataset assigns splits
+         * itself (`synthetic`: held-out problems are unseen combinations; `meta.split` on rows).
+         */
         evalFraction: z.number().min(0).max(0.9).default(0.25),
+        /** Train on a seeded sample of this many training problems (default all). */
+        trainLimit: z.number().int().positive().optional(),
+        /** Evaluate on a seeded sample of this many held-out problems (default all). */
+        heldoutLimit: z.number().int().positive().optional(),
       })
       .strict()
       .default({ dataset: 'mini', language: 'python', evalFraction: 0.25 }),
@@ -66,9 +82,11 @@ export const configSchema = z
         batchSize: z.number().int().positive().default(8),
         lr: z.number().positive().default(3e-3),
         maxLength: z.number().int().positive().default(384),
+        /** Learning-rate schedule over the SFT steps (`cosine`: 5% warm-up, decay to 10%). */
+        schedule: z.enum(['constant', 'cosine']).default('constant'),
       })
       .strict()
-      .default({ epochs: 8, batchSize: 8, lr: 3e-3, maxLength: 384 }),
+      .default({ epochs: 8, batchSize: 8, lr: 3e-3, maxLength: 384, schedule: 'constant' }),
     /** `steps` PPO iterations; every other key goes to @stepcoder/ppo's trainer (validated there). */
     train: z
       .object({ steps: z.number().int().min(0).default(20) })
@@ -82,9 +100,13 @@ export const configSchema = z
         maxNewTokens: z.number().int().positive().default(160),
         /** Which problems pass@k is reported on. */
         on: z.enum(['train', 'heldout', 'both']).default('both'),
+        /** pass@k on training problems uses a seeded sample of this many (default all). */
+        trainSample: z.number().int().positive().optional(),
+        /** Prompts per generate call (larger batches amortise per-op overhead on wasm). */
+        batchSize: z.number().int().positive().default(8),
       })
       .strict()
-      .default({ k: [1], n: 4, temperature: 0.8, maxNewTokens: 160, on: 'both' }),
+      .default({ k: [1], n: 4, temperature: 0.8, maxNewTokens: 160, on: 'both', batchSize: 8 }),
   })
   .strict();
 

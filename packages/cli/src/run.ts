@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Curriculum, EventBus, Executor, Problem } from '@stepcoder/core';
+import { type Curriculum, type EventBus, type Executor, type Problem, Rng } from '@stepcoder/core';
 import type { Policy } from '@stepcoder/model';
 import {
   createTrainer,
@@ -61,12 +61,13 @@ export async function createRunContext(
   checkpoint?: string,
 ): Promise<RunContext> {
   await setupBackend(config, !io.quiet);
-  const [policy, problems, executor, curriculum] = await Promise.all([
-    setupPolicy(config, checkpoint),
+  const [problems, executor, curriculum] = await Promise.all([
     setupProblems(config),
     setupExecutor(config),
     setupCurriculum(config.curriculum),
   ]);
+  // After the problems: `model.bpe` learns its tokenizer from the training split.
+  const policy = await setupPolicy(config, checkpoint, problems.train);
   const events = createBus();
   events.on('log', (e) => {
     if (e.level === 'warn' || e.level === 'error') process.stderr.write(`[${e.level}] ${e.message}\n`);
@@ -104,6 +105,7 @@ export async function sftStage(ctx: RunContext, io: RunIo = {}): Promise<SftResu
     batchSize: config.sft.batchSize,
     lr: config.sft.lr,
     maxLength: config.sft.maxLength,
+    schedule: config.sft.schedule,
     seed: config.seed,
     events: ctx.events,
   });
@@ -191,7 +193,7 @@ export async function evalStage(ctx: RunContext, label?: string, io: RunIo = {})
   const { config } = ctx;
   const task = label ? `eval ${label}` : 'eval';
   const sets: Array<[keyof EvalReports, Problem[]]> = [];
-  if (config.eval.on !== 'heldout') sets.push(['train', ctx.problems.train]);
+  if (config.eval.on !== 'heldout') sets.push(['train', evalTrainSample(config, ctx.problems.train)]);
   if (config.eval.on !== 'train' && ctx.problems.heldout.length > 0)
     sets.push(['heldout', ctx.problems.heldout]);
   const reports: EvalReports = {};
@@ -208,6 +210,7 @@ export async function evalStage(ctx: RunContext, label?: string, io: RunIo = {})
       seed: config.seed,
       temperature: config.eval.temperature,
       maxNewTokens: config.eval.maxNewTokens,
+      batchSize: config.eval.batchSize,
       events: ctx.events,
     });
     off();
@@ -220,6 +223,19 @@ export async function evalStage(ctx: RunContext, label?: string, io: RunIo = {})
   );
   write(io, `${task}: ${describeEval(reports)}\n`);
   return reports;
+}
+
+/** The training problems pass@k is reported on: all, or a seeded `eval.trainSample` of them. */
+function evalTrainSample(config: StepcoderConfig, train: Problem[]): Problem[] {
+  const n = config.eval.trainSample;
+  if (n === undefined || n >= train.length) return train;
+  const ids = new Set(
+    new Rng(config.seed)
+      .split('eval-train-sample')
+      .sample(train, n)
+      .map((p) => p.id),
+  );
+  return train.filter((p) => ids.has(p.id));
 }
 
 export function describeEval(reports: EvalReports): string {

@@ -12,8 +12,9 @@ import {
   Rng,
   StepcoderError,
 } from '@stepcoder/core';
-import { loadMini } from '@stepcoder/datasets';
+import { generateSyntheticSuite, loadMini, type SyntheticSuiteOptions } from '@stepcoder/datasets';
 import {
+  createBpeTokenizer,
   createByteTokenizer,
   createPolicy,
   GPT2_MINI,
@@ -24,6 +25,7 @@ import {
   loadPolicy,
   loadTokenizer,
   type Policy,
+  type Tokenizer,
 } from '@stepcoder/model';
 import type { PluginRefConfig, StepcoderConfig } from './config.js';
 import { registerPluginLoaders } from './plugins.js';
@@ -59,11 +61,12 @@ export async function setupBackend(config: StepcoderConfig, log = true): Promise
 export async function setupPolicy(
   config: StepcoderConfig,
   checkpoint = config.model.checkpoint,
+  trainProblems: readonly Problem[] = [],
 ): Promise<Policy> {
   const tokenizer = config.model.tokenizer ? await loadTokenizer(config.model.tokenizer) : undefined;
   if (checkpoint) return loadPolicy(checkpoint, { tokenizer, seed: config.seed });
   const modelConfig = { ...PRESETS[config.model.preset], ...(config.model.config ?? {}) } as GPT2Config;
-  const tok = tokenizer ?? createByteTokenizer();
+  const tok = tokenizer ?? trainedTokenizer(config, trainProblems) ?? createByteTokenizer();
   if (!config.model.tokenizer && config.model.preset === 'small') {
     throw new StepcoderError(
       'INVALID_CONFIG',
@@ -77,7 +80,29 @@ export async function setupPolicy(
   });
 }
 
-/** Load the configured dataset and split it (seeded) into training and held-out problems. */
+/** `model.bpe`: a byte-level BPE trained on the training split only (held-out text never seen). */
+function trainedTokenizer(config: StepcoderConfig, train: readonly Problem[]): Tokenizer | undefined {
+  if (!config.model.bpe) return undefined;
+  if (train.length === 0) {
+    throw new StepcoderError(
+      'INVALID_CONFIG',
+      'config: model.bpe needs training problems to learn merges from',
+      {
+        details: { path: 'model.bpe' },
+      },
+    );
+  }
+  return createBpeTokenizer(
+    train.flatMap((p) => [p.prompt, p.starterCode ?? '', ...p.canonicalSolutions]),
+    config.model.bpe,
+  );
+}
+
+/**
+ * Load the configured dataset and split it into training and held-out problems: by the rows' own
+ * `meta.split` when the dataset assigns one (`synthetic`: held-out = unseen combinations),
+ * otherwise a seeded `evalFraction` split. `trainLimit` / `heldoutLimit` then keep a seeded sample.
+ */
 export async function setupProblems(
   config: StepcoderConfig,
   registry: Registry = globalRegistry,
@@ -87,6 +112,12 @@ export async function setupProblems(
   let problems: Problem[];
   if (data.dataset === 'mini') {
     problems = await loadMini(data.language, data.options as never).toArray();
+  } else if (data.dataset === 'synthetic') {
+    const suite = generateSyntheticSuite({
+      ...(data.options as Record<string, unknown>),
+      language: data.language,
+    } as SyntheticSuiteOptions);
+    problems = [...suite.train, ...suite.heldout];
   } else {
     if (!data.path) {
       throw new StepcoderError(
@@ -109,11 +140,24 @@ export async function setupProblems(
       `dataset '${data.dataset}' produced no problems with a canonical solution`,
     );
   }
-  const shuffled = new Rng(config.seed).split('data-split').shuffle(problems);
-  const nHeld = data.evalFraction > 0 ? Math.max(1, Math.round(shuffled.length * data.evalFraction)) : 0;
-  const heldout = shuffled.slice(0, nHeld).sort(byId);
-  const train = shuffled.slice(nHeld).sort(byId);
-  return { train, heldout };
+  const rng = new Rng(config.seed).split('data-split');
+  let train: Problem[];
+  let heldout: Problem[];
+  if (problems.some((p) => p.meta?.split === 'train' || p.meta?.split === 'heldout')) {
+    train = problems.filter((p) => p.meta?.split !== 'heldout');
+    heldout = problems.filter((p) => p.meta?.split === 'heldout');
+  } else {
+    const shuffled = rng.shuffle(problems);
+    const nHeld = data.evalFraction > 0 ? Math.max(1, Math.round(shuffled.length * data.evalFraction)) : 0;
+    heldout = shuffled.slice(0, nHeld);
+    train = shuffled.slice(nHeld);
+  }
+  const limit = (list: Problem[], n: number | undefined, stream: string) =>
+    n !== undefined && n < list.length ? rng.split(stream).sample(list, n) : list;
+  return {
+    train: limit(train, data.trainLimit, 'train-limit').sort(byId),
+    heldout: limit(heldout, data.heldoutLimit, 'heldout-limit').sort(byId),
+  };
 }
 
 function byId(a: Problem, b: Problem): number {

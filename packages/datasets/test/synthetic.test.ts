@@ -81,6 +81,17 @@ describe('synthetic suite: shape', () => {
     }
   });
 
+  it('never has tests whose expected outputs are all equal (they could not reject a constant)', () => {
+    const expected = (p: Problem): string[] => {
+      const t = p.tests;
+      if (t.kind === 'call') return t.outputs.map((o) => JSON.stringify(o));
+      if (t.kind === 'stdio') return t.cases.map((c) => c.output);
+      return t.cases.map((c) => c.slice(c.lastIndexOf(' == ') + 4)); // Python: assert f(...) == <expected>
+    };
+    const constant = all('python').filter((p) => new Set(expected(p)).size === 1);
+    expect(constant.map((p) => p.id)).toEqual([]);
+  });
+
   it('has long programs (8-16 Python lines) and branchy programs (3-5 branches, some untested)', () => {
     const py = all('python').filter((p) => p.tests.kind !== 'stdio');
     const lines = (p: Problem) => p.canonicalSolutions[0]!.trimEnd().split('\n').length;
@@ -166,8 +177,9 @@ describe('synthetic suite: loader, options and JSONL', () => {
 
   it('rejects bad options at creation, naming the option', () => {
     expect(() => generateSyntheticSuite({ language: 'python', families: ['nope'] })).toThrow(
-      /nope.*Known: arith/,
+      /families.*unknown synthetic family 'nope'\. Known: arith, arith2/s,
     );
+    expect(() => createSyntheticLoader({ families: ['branchy', 'nope'] })).toThrow(/families/);
     expect(() => createSyntheticLoader({ count: 0 })).toThrow(/count/);
     expect(() => createSyntheticLoader({ heldoutFraction: 2 })).toThrow(/heldoutFraction/);
     expect(() => createSyntheticLoader({ language: 'ruby' as never })).toThrow(/language/);

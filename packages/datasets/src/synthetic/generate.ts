@@ -1,4 +1,4 @@
-import { createRng, type Problem, type Rng, StepcoderError, validate } from '@stepcoder/core';
+import { createRng, type Problem, type Rng, validate } from '@stepcoder/core';
 import { z } from 'zod';
 import { SYNTHETIC_FAMILIES } from './families/index.js';
 import type { Family } from './family.js';
@@ -18,8 +18,16 @@ export const syntheticSuiteOptionsSchema = z
     heldoutFraction: z.number().min(0).max(0.9).default(0.12),
     /** Seeds which combinations are held out; the same for every `seed` and both languages. */
     splitSeed: z.number().int().default(0),
-    /** Only these families (default: all). */
-    families: z.array(z.string().min(1)).min(1).optional(),
+    /** Only these families (default: all); an unknown name is an error at creation. */
+    families: z
+      .array(
+        z.string().refine((name) => SYNTHETIC_FAMILIES.some((f) => f.name === name), {
+          error: (issue) =>
+            `unknown synthetic family '${String(issue.input)}'. Known: ${SYNTHETIC_FAMILIES.map((f) => f.name).join(', ')}`,
+        }),
+      )
+      .min(1)
+      .optional(),
   })
   .strict();
 
@@ -51,28 +59,25 @@ function cachedSplit(family: Family, fraction: number, splitSeed: number): Famil
   return split;
 }
 
+/** The families to deal, in the order given (names are checked by the options schema). */
 function selectFamilies(names: string[] | undefined): readonly Family[] {
   if (!names) return SYNTHETIC_FAMILIES;
-  return names.map((name) => {
-    const family = SYNTHETIC_FAMILIES.find((f) => f.name === name);
-    if (!family) {
-      throw new StepcoderError(
-        'INVALID_OPTIONS',
-        `Unknown synthetic family '${name}' in options.families. Known: ${syntheticFamilyNames().join(', ')}`,
-      );
-    }
-    return family;
-  });
+  return names.map((name) => SYNTHETIC_FAMILIES.find((f) => f.name === name)!);
 }
 
-/** Draws of a new instance when its statement was already dealt. */
+/** Draws of a new instance when its tests are degenerate or its statement was already dealt. */
 const REDRAWS = 8;
 
 function draw(family: Family, combinations: string[][], rng: Rng) {
   const combination = rng.split('combination').choice(combinations);
   const draft = family.build(combination, rng.split('build'));
   const form = TEST_FORMS[rng.split('form').categorical(FORM_WEIGHTS)]!;
-  return { combination, draft, form, prompt: statement(draft, form) };
+  const outputs = draft.inputs.map((args) => interpret(draft.fn, args));
+  // Tests whose expected outputs are all equal cannot tell a program from `return <constant>`
+  // (e.g. "keeps the odd items, then the even ones" always gives []).
+  const first = JSON.stringify(outputs[0]);
+  const degenerate = outputs.every((o) => JSON.stringify(o) === first);
+  return { combination, draft, form, outputs, degenerate, prompt: statement(draft, form) };
 }
 
 /**
@@ -98,18 +103,24 @@ export function generateSyntheticSuite(options: SyntheticSuiteOptions): Syntheti
     const f = i % families.length;
     const family = families[f]!;
     const { combinations, heldout: heldoutKeys } = splits[f]!;
-    // Redraw an instance whose statement was already dealt (up to REDRAWS times), so that families
-    // with small instance spaces do not fill the suite with copies; combinations with a single
-    // possible statement (e.g. "the number of items of xs that are odd") still appear, less often.
+    // Redraw (up to REDRAWS times) an instance whose tests are degenerate, or whose statement was
+    // already dealt, so that families with small instance spaces do not fill the suite with
+    // copies; combinations with a single possible statement (e.g. "the number of items of xs that
+    // are odd") still appear, less often.
     let drawn = draw(family, combinations, root.split(i));
-    for (let attempt = 1; attempt < REDRAWS && prompts.has(drawn.prompt) && redrawBudget[f]! > 0; attempt++) {
-      redrawBudget[f]!--;
+    let fallback = drawn.degenerate ? undefined : drawn;
+    for (let attempt = 1; attempt < REDRAWS; attempt++) {
+      const repeat = prompts.has(drawn.prompt) && redrawBudget[f]! > 0;
+      if (!drawn.degenerate && !repeat) break;
+      if (!drawn.degenerate) redrawBudget[f]! -= 1;
       drawn = draw(family, combinations, root.split(`${i}/${attempt}`));
+      fallback ??= drawn.degenerate ? undefined : drawn;
     }
-    const { combination, draft, form, prompt } = drawn;
+    // Out of draws: a repeated statement is better than tests that prove nothing.
+    if (drawn.degenerate && fallback) drawn = fallback;
+    const { combination, draft, form, outputs, prompt } = drawn;
     prompts.add(prompt);
     const key = combinationKey(family.name, combination);
-    const outputs = draft.inputs.map((args) => interpret(draft.fn, args));
     const { program, tests } = renderTests(draft, outputs, form, opts.language);
     const split = heldoutKeys.has(key) ? 'heldout' : 'train';
     const problem: Problem = {

@@ -110,6 +110,9 @@ const MAX_LINES = 16;
 function pipelines(): string[][] {
   const out: string[][] = [];
   const grow = (steps: StepKind[]) => {
+    // "keeps the odd items, keeps the even items" always ends empty: such neighbours are left out.
+    const last2 = steps.slice(-2).join();
+    if (last2 === 'keep-odd,keep-even' || last2 === 'keep-even,keep-odd') return;
     if (steps.length >= 2) {
       for (const end of COMPOSE_AGGS) {
         const lines = 1 + steps.reduce((n, s) => n + STEP_LINES(s), 0) + END_LINES[end];

@@ -35,7 +35,9 @@ export const listAggFamily: Family = {
   build(combo, rng) {
     const filter = pick(combo, 'filter') as FilterKind;
     const agg = pick(combo, 'agg') as Aggregate;
-    const c = filterConst(filter, rng);
+    // Products stay exact in both languages: short lists of small items.
+    const hi = agg === 'product' ? 9 : 20;
+    const c = filterConst(filter, rng, hi);
     const x = ref('x');
     return {
       fn: {
@@ -50,8 +52,7 @@ export const listAggFamily: Family = {
       paramTypes: ['ints'],
       result: 'int',
       task: `returns ${aggPhrase(agg, `the items of xs ${filterPhrase(filter, c)}`)}`,
-      // Products stay exact in both languages: short lists of small items.
-      inputs: agg === 'product' ? lists(rng, 9, 6).map((l) => [l]) : lists(rng, 20, 8).map((l) => [l]),
+      inputs: lists(rng, hi, agg === 'product' ? 6 : 8).map((l) => [l]),
     };
   },
 };

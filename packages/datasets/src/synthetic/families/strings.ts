@@ -61,6 +61,16 @@ function words(rng: Rng): string[][] {
   return Array.from({ length: testCount(rng) }, () => [word(rng, 3, 7)]);
 }
 
+/** Words where `focus` is frequent (40% of the characters), so matching and non-matching both occur. */
+function wordsAbout(rng: Rng, focus: string): string[][] {
+  return words(rng).map(([w]) => [
+    w!
+      .split('')
+      .map((ch) => (rng.int(5) < 2 ? focus : ch))
+      .join(''),
+  ]);
+}
+
 /** Two string transforms in sequence: `s = op1(s); s = op2(s); return s`. */
 export const stringChainFamily: Family = {
   name: 'string-chain',
@@ -146,7 +156,7 @@ export const stringCountFamily: Family = {
       paramTypes: ['str'],
       result: 'int',
       task,
-      inputs: words(rng),
+      inputs: wordsAbout(rng, a),
     };
   },
 };

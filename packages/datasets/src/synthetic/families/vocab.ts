@@ -14,8 +14,9 @@ export type FilterKind = (typeof FILTERS)[number];
 export const MAP_OPS = ['+', '-', '*'] as const;
 export type MapOp = (typeof MAP_OPS)[number];
 
-export function filterConst(kind: FilterKind, rng: Rng): number {
-  if (kind === 'gt' || kind === 'lt') return between(rng, 3, 15);
+/** The filter's constant; `> c` / `< c` thresholds fall inside items of [0, hi]. */
+export function filterConst(kind: FilterKind, rng: Rng, hi = 20): number {
+  if (kind === 'gt' || kind === 'lt') return between(rng, 2, Math.max(3, Math.round(hi * 0.75)));
   if (kind === 'div') return between(rng, 3, 5);
   return 2;
 }

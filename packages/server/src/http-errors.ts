@@ -38,6 +38,7 @@ export function toHttpFailure(err: unknown): HttpFailure {
     const body: ErrorBody = { error: { code: err.code, message: err.message } };
     if (err.code === 'QUEUE_FULL') return { status: 429, body, retryAfter: 1 };
     if (err.code === 'SHUTTING_DOWN') return { status: 503, body, retryAfter: 5 };
+    if (err.code === 'EXECUTOR_UNAVAILABLE') return { status: 503, body, retryAfter: 5 };
     if (err.code === 'DEADLINE') return { status: 504, body };
     if (err.code === 'UNAUTHORIZED') return { status: 401, body };
     if (CLIENT_ERROR_CODES.has(err.code)) return { status: 400, body };

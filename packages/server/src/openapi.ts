@@ -50,7 +50,7 @@ function post(summary: string, schema: z.ZodType, ok: string) {
         401: errorResponse('missing or invalid API key'),
         413: errorResponse('body larger than the server limit'),
         429: errorResponse('queue full; retry after the `Retry-After` header'),
-        503: errorResponse('shutting down'),
+        503: errorResponse('shutting down, or the executor for the language is unavailable'),
         504: errorResponse('request deadline exceeded'),
       },
     },

@@ -67,7 +67,14 @@ export class PluginRuntime {
     let executor = this.executors.get(slot);
     if (!executor) {
       const ref = this.options.executors[slot] ?? (slot === 'python' ? 'python' : 'js');
-      executor = this.create('executor', ref);
+      // A missing executor is the operator's problem, not the client's: 503, not 400.
+      executor = this.create('executor', ref).catch((err: unknown) => {
+        throw new StepcoderError(
+          'EXECUTOR_UNAVAILABLE',
+          `the ${slot} executor is unavailable: ${err instanceof Error ? err.message : String(err)}`,
+          { cause: err },
+        );
+      });
       // A failed creation (no python3…) is retried by the next request rather than cached.
       executor.catch(() => this.executors.delete(slot));
       this.executors.set(slot, executor);

@@ -20,7 +20,7 @@ describe('executor failures are infrastructure errors, never rewards', () => {
   beforeAll(async () => {
     // On the global registry, where the rewards and masks this route also needs are loaded.
     registry.register('executor', 'broken-for-test', brokenExecutor, { override: true });
-    s = await startServer({ executors: { python: 'broken-for-test' } });
+    s = await startServer({ executors: { python: 'broken-for-test', javascript: 'missing-for-test' } });
   });
   afterAll(() => s.server.close());
 
@@ -39,5 +39,17 @@ describe('executor failures are infrastructure errors, never rewards', () => {
     expect(res.json.status).toBe('SandboxError');
     expect(res.json.message).toContain('worker died');
     expect(res.json.run_result.status).toBe('Error');
+  });
+
+  it('an executor that cannot be created is a 503 naming it, not a client error', async () => {
+    const res = await s.post('/v1/execute', {
+      program: 'console.log(1)',
+      language: 'javascript',
+      tests: { kind: 'stdio', cases: [] },
+    });
+    // The JavaScript slot is configured to a name no package provides.
+    expect(res.status).toBe(503);
+    expect(res.json.error.code).toBe('EXECUTOR_UNAVAILABLE');
+    expect(res.json.error.message).toContain("'missing-for-test'");
   });
 });

@@ -52,4 +52,27 @@ describe('executor failures are infrastructure errors, never rewards', () => {
     expect(res.json.error.code).toBe('EXECUTOR_UNAVAILABLE');
     expect(res.json.error.message).toContain("'missing-for-test'");
   });
+
+  it('a plugin that throws fails its item alone, with its message', async () => {
+    registry.register(
+      'mask',
+      'throwing-for-test',
+      () => ({
+        specificationVersion: 'v1',
+        name: 'throwing-for-test',
+        needsCoverage: false,
+        weights: () => {
+          throw new Error('mask bug');
+        },
+      }),
+      { override: true },
+    );
+    const item = { problem: ADD_PROBLEM, completion: 'x', tokenOffsets: [[0, 1]] };
+    const res = await s.post('/v1/score', { items: [{ ...item, mask: 'throwing-for-test' }, item] });
+    expect(res.json.results[0]).toMatchObject({
+      ok: false,
+      error: { code: 'INTERNAL', message: 'mask bug' },
+    });
+    expect(res.json.results[1]).toMatchObject({ ok: true, outcome: 'infra_error' });
+  });
 });

@@ -56,7 +56,14 @@ export function scoreRoute(app: FastifyInstance, ctx: ServerContext): void {
         scoreOne(ctx, raw, index, defaults, signal).catch((err): FailedItem => {
           const failure = toHttpFailure(err);
           const issues = prefixIssues(err, `items[${index}]`);
-          return { index, ok: false, error: { ...failure.body.error, ...(issues ? { issues } : {}) } };
+          // An item's own failure (a mask or reward that threw) is worth its message to the caller.
+          const message =
+            failure.status >= 500 && err instanceof Error ? err.message : failure.body.error.message;
+          return {
+            index,
+            ok: false,
+            error: { ...failure.body.error, message, ...(issues ? { issues } : {}) },
+          };
         }),
       ),
     );

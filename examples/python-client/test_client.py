@@ -6,6 +6,7 @@ STEPCODER_API_KEY; by hand: ``stepcoder serve`` then ``python3 -m unittest -v te
 
 import json
 import os
+import threading
 import unittest
 
 import trl_reward
@@ -78,6 +79,37 @@ class ClientContract(unittest.TestCase):
         with self.assertRaises(StepcoderError) as denied:
             wrong_key.execute("print(1)", {"kind": "stdio", "cases": []})
         self.assertEqual(denied.exception.status, 401)
+
+
+@unittest.skipUnless(os.environ.get("STEPCODER_BUSY_URL"), "needs a server with maxConcurrency 1, maxQueue 0")
+class Backpressure(unittest.TestCase):
+    """429 + Retry-After from a server that runs one request and queues none."""
+
+    SLOW = ("import time\ntime.sleep(0.4)\nprint(1)", {"kind": "stdio", "cases": [{"input": "", "output": "1\n"}]})
+
+    def _concurrently(self, client, n):
+        outcomes = []
+
+        def call():
+            try:
+                outcomes.append(client.execute(*self.SLOW)["outcome"])
+            except StepcoderError as err:
+                outcomes.append(err.status)
+
+        threads = [threading.Thread(target=call) for _ in range(n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return outcomes
+
+    def test_retries_after_429_until_served(self):
+        client = StepcoderClient(os.environ["STEPCODER_BUSY_URL"], retries=8)
+        self.assertEqual(self._concurrently(client, 3), ["pass", "pass", "pass"])
+
+    def test_without_retries_the_429_surfaces(self):
+        client = StepcoderClient(os.environ["STEPCODER_BUSY_URL"], retries=0)
+        self.assertIn(429, self._concurrently(client, 3))
 
 
 class TrainerFunctions(unittest.TestCase):

@@ -8,16 +8,26 @@ const KEY = 'python-client-key-0123456789';
 
 describe('examples/python-client against a live server', () => {
   let s: Running;
+  let busy: Running;
   beforeAll(async () => {
     s = await startServer({ apiKeys: [KEY], skipWarmup: false });
+    busy = await startServer({ apiKeys: [KEY], maxConcurrency: 1, maxQueue: 0 });
     await s.server.warmup();
   });
-  afterAll(() => s.server.close());
+  afterAll(async () => {
+    await Promise.all([s.server.close(), busy.server.close()]);
+  });
 
-  it('passes its unittest suite (client, TRL and veRL reward functions)', async () => {
+  it('passes its unittest suite (client, backpressure, TRL and veRL reward functions)', async () => {
     const child = spawn('python3', ['-m', 'unittest', '-v', 'test_client'], {
       cwd: CLIENT_DIR,
-      env: { ...process.env, STEPCODER_URL: s.url, STEPCODER_API_KEY: KEY, PYTHONDONTWRITEBYTECODE: '1' },
+      env: {
+        ...process.env,
+        STEPCODER_URL: s.url,
+        STEPCODER_BUSY_URL: busy.url,
+        STEPCODER_API_KEY: KEY,
+        PYTHONDONTWRITEBYTECODE: '1',
+      },
     });
     let output = '';
     child.stdout.on('data', (d) => {
@@ -28,6 +38,7 @@ describe('examples/python-client against a live server', () => {
     });
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(output).toMatch(/Ran \d+ tests/);
+    expect(output).not.toContain('skipped');
     expect(output, output).toContain('OK');
     expect(code).toBe(0);
   }, 60_000);

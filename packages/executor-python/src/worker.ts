@@ -332,7 +332,20 @@ export class PythonWorker {
   async kill(): Promise<void> {
     this.killChildren(this.childPids);
     if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill('SIGKILL');
-    await this.exited;
+    await this.holdUntilExited();
+  }
+
+  /**
+   * Wait for the worker's exit with the event loop held: the process and its pipes are unref'd,
+   * so without this a `dispose()` awaited at the end of a script could let Node exit first.
+   */
+  private async holdUntilExited(): Promise<void> {
+    const hold = setInterval(() => undefined, 60_000);
+    try {
+      await this.exited;
+    } finally {
+      clearInterval(hold);
+    }
   }
 
   /** Ask the worker to exit (stdin EOF); kill it if it does not within `graceMs`. */
@@ -340,7 +353,7 @@ export class PythonWorker {
     this.killChildren(this.childPids);
     this.proc.stdin.end();
     const timer = setTimeout(() => void this.kill(), graceMs);
-    await this.exited;
+    await this.holdUntilExited();
     clearTimeout(timer);
   }
 }

@@ -127,13 +127,19 @@ paths, kind, blas_threads = loaded_blas()
 result = {"torch": torch.__version__, "threads": torch.get_num_threads(), "blas": kind,
           "blasFiles": paths, "blasThreads": blas_threads, "gemmGflops": gemm_gflops()}
 step()
-start = time.perf_counter()
+# The fastest step, as bench/model.ts takes for wasm: load from other jobs only slows steps down.
+fastest = math.inf
 for _ in range(job["steps"]):
+    start = time.perf_counter()
     step()
-result["trainTokensPerSec"] = B * T * job["steps"] / (time.perf_counter() - start)
+    fastest = min(fastest, time.perf_counter() - start)
+result["trainTokensPerSec"] = B * T / fastest
 if job.get("new_tokens"):
     generate(job["prompt_ids"], 4)
-    start = time.perf_counter()
-    n = len(generate(job["prompt_ids"], job["new_tokens"]))
-    result["genTokensPerSec"] = n / (time.perf_counter() - start)
+    best = math.inf
+    for _ in range(2):
+        start = time.perf_counter()
+        n = len(generate(job["prompt_ids"], job["new_tokens"]))
+        best = min(best, time.perf_counter() - start)
+    result["genTokensPerSec"] = n / best
 print(json.dumps(result))

@@ -29,14 +29,20 @@ for (const k of info.kernels) {
   e.n += 1;
   byName.set(k.name, e);
 }
-const total = [...byName.values()].reduce((s, e) => s + e.ms, 0);
+// Scopes (customGrad's 'unnamed scope', 'backward', '<op>__op') contain kernels listed on their
+// own: leave them out of the total so that nothing is counted twice.
+const isScope = (name: string) => name === 'unnamed scope' || name === 'backward' || name.endsWith('__op');
+const total = [...byName].filter(([n]) => !isScope(n)).reduce((s, [, e]) => s + e.ms, 0);
 console.log(
   `training step ${B}×${T} on ${backend}: ${plain.toFixed(0)} ms unprofiled; ${info.kernels.length} kernels, ` +
     `${total.toFixed(0)} ms inside kernels, ${(info.newBytes / 2 ** 20).toFixed(1)} MiB new, peak ${(info.peakBytes / 2 ** 20).toFixed(1)} MiB`,
 );
 console.log('\n| kernel | calls | ms | share |');
 console.log('|---|---:|---:|---:|');
-for (const [name, e] of [...byName].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25)) {
+for (const [name, e] of [...byName]
+  .filter(([n]) => !isScope(n))
+  .sort((a, b) => b[1].ms - a[1].ms)
+  .slice(0, 25)) {
   console.log(`| ${name} | ${e.n} | ${e.ms.toFixed(1)} | ${((100 * e.ms) / total).toFixed(1)}% |`);
 }
 policy.dispose();

@@ -102,6 +102,7 @@ export const composeFamily: Family = {
 const STEP_KINDS = ['keep-gt', 'keep-lt', 'keep-even', 'keep-odd', 'add', 'sub', 'mul'] as const;
 type StepKind = (typeof STEP_KINDS)[number];
 const LIST_NAMES = ['a', 'b', 'c', 'd'];
+const PARITY = new Set<string>(['keep-even', 'keep-odd']);
 /** Python lines of each step and of each ending, to keep programs within 8–16 lines. */
 const STEP_LINES = (k: StepKind) => (k.startsWith('keep') ? 4 : 3);
 const END_LINES: Record<ComposeAgg, number> = { sum: 4, count: 4, list: 1 };
@@ -110,9 +111,10 @@ const MAX_LINES = 16;
 function pipelines(): string[][] {
   const out: string[][] = [];
   const grow = (steps: StepKind[]) => {
-    // "keeps the odd items, keeps the even items" always ends empty: such neighbours are left out.
-    const last2 = steps.slice(-2).join();
-    if (last2 === 'keep-odd,keep-even' || last2 === 'keep-even,keep-odd') return;
+    // Parity filters next to each other are pointless: odd then even always ends empty, odd then
+    // odd repeats itself. Such neighbours are left out.
+    const [prev, last] = steps.slice(-2);
+    if (steps.length >= 2 && PARITY.has(prev!) && PARITY.has(last!)) return;
     if (steps.length >= 2) {
       for (const end of COMPOSE_AGGS) {
         const lines = 1 + steps.reduce((n, s) => n + STEP_LINES(s), 0) + END_LINES[end];

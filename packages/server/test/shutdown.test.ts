@@ -27,11 +27,20 @@ describe('SIGTERM', () => {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(body),
       });
-    const inFlight = [post(busyRequest(700)), post(busyRequest(700))];
+    const inFlight = [post(busyRequest(1500)), post(busyRequest(1500))];
     await waitForMetric(url, 'stepcoder_in_flight_requests', 2);
     const exited = once(child, 'exit');
     child.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 100));
+    // Once the signal is handled, readiness is refused (503 or a closed port); only then is a
+    // new request sure to arrive after shutdown began, however loaded the machine is.
+    for (;;) {
+      const ready = await fetch(`${url}/readyz`).then(
+        (res) => res.status,
+        () => 'refused',
+      );
+      if (ready !== 200) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
     const late = await post(busyRequest(1)).then(
       (res) => res.status,
       () => 'refused',

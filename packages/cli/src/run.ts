@@ -14,7 +14,7 @@ import {
 } from '@stepcoder/ppo';
 import type { StepcoderConfig } from './config.js';
 import { MetricsLog } from './metrics-log.js';
-import { renderPlotHtml } from './plot.js';
+import { type PlotExtras, renderPlotHtml } from './plot.js';
 import { createProgress } from './progress.js';
 import {
   createBus,
@@ -171,13 +171,17 @@ export async function trainStage(
   } finally {
     await trainer.dispose();
   }
-  const rows = MetricsLog.read(log.path);
-  writeFileSync(
-    join(config.outDir, 'plot.html'),
-    renderPlotHtml(`stepcoder train (seed ${config.seed})`, [{ label: 'train', rows }], PLOT_METRICS),
-  );
-  write(io, `train: ${steps} PPO steps (metrics ${log.path}, plot ${join(config.outDir, 'plot.html')})\n`);
+  write(io, `train: ${steps} PPO steps (metrics ${log.path}, plot ${writePlot(config)})\n`);
   return results;
+}
+
+/** plot.html of the run so far: metrics over iterations, the config, and pass@k once evaluated. */
+function writePlot(config: StepcoderConfig, passAtK?: PlotExtras['passAtK']): string {
+  const path = join(config.outDir, 'plot.html');
+  const rows = MetricsLog.read(join(config.outDir, 'metrics.jsonl'));
+  const title = `stepcoder train (seed ${config.seed})`;
+  writeFileSync(path, renderPlotHtml(title, [{ label: 'train', rows }], PLOT_METRICS, { config, passAtK }));
+  return path;
 }
 
 export interface EvalReports {
@@ -272,6 +276,7 @@ export async function runPipeline(config: StepcoderConfig, io: RunIo = {}): Prom
     const before = await evalStage(ctx, 'before', io);
     const iterations = config.train.steps > 0 ? await trainStage(ctx, io) : [];
     const after = await evalStage(ctx, 'after', io);
+    writePlot(config, { before, after });
     const summary = {
       seed: config.seed,
       before,

@@ -41,7 +41,11 @@ export function formatTick(v: number, step: number, percent = false): string {
   const value = (Math.abs(v) < Math.abs(step) * 1e-6 ? 0 : v) * (percent ? 100 : 1);
   const s = percent ? step * 100 : step;
   const abs = Math.abs(value);
-  if (abs !== 0 && (abs >= 1e5 || abs < 1e-3)) return `${value.toExponential(1)}${percent ? '%' : ''}`;
+  // Tiny or huge steps read better in exponent form, zero included as a plain 0.
+  if (Math.abs(s) < 1e-3 || Math.abs(s) >= 1e5) {
+    return `${value === 0 ? '0' : value.toExponential(1)}${percent ? '%' : ''}`;
+  }
+  if (abs >= 1e5) return `${value.toExponential(1)}${percent ? '%' : ''}`;
   const decimals = Math.max(
     0,
     Math.min(
@@ -165,10 +169,16 @@ export function lineChart(o: LineChartOptions): string {
   let [x0, x1] = [Math.min(...xs), Math.max(...xs)];
   if (x0 === x1) [x0, x1] = [x0 - 1, x1 + 1];
   let [y0, y1] = [Math.min(...ys), Math.max(...ys)];
-  if (y0 === y1) [y0, y1] = [y0 - 0.5, y1 + 0.5];
+  const nonNegative = y0 >= 0;
+  if (y0 === y1) {
+    // A constant series: a band around it, never below 0 for a quantity that cannot be negative.
+    const pad = y0 === 0 ? 1 : Math.abs(y0) * 0.5;
+    [y0, y1] = [nonNegative ? Math.max(0, y0 - pad) : y0 - pad, y1 + pad];
+  }
   // Widen the domain to the round ticks around the data, so both ends of the axis are labelled.
   const step = niceTicks(y0, y1, 5).step;
   [y0, y1] = [Math.floor(y0 / step + 1e-9) * step, Math.ceil(y1 / step - 1e-9) * step];
+  if (nonNegative) y0 = Math.max(0, y0);
   const yt = niceTicks(y0, y1, 5);
   const plotW = f.width - f.left - f.right;
   const plotH = f.height - f.top - f.bottom;

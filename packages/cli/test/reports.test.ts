@@ -133,3 +133,17 @@ describe.skipIf(!chromium)('rendered by headless Chromium (skipped where none is
     }
   });
 });
+
+describe('axes of flat and tiny series (a real 4-iteration run: pass rate 0, policy loss ~1e-7)', () => {
+  it('never shows a negative axis for a non-negative series, and labels tiny ticks in exponent form', () => {
+    const rows = [1, 2, 3, 4].map((step) => ({ step, pass_rate: 0, policy_loss: 0.5e-7 - step * 1e-7 }));
+    const html = renderPlotHtml('flat', [{ label: 'train', rows }], ['pass_rate', 'policy_loss']);
+    const [rate, loss] = html.split('<figure>').slice(1) as [string, string];
+    expect(rate).toContain('>0%</text>');
+    expect(rate).toContain('>100%</text>');
+    expect(rate).not.toMatch(/>-\d/);
+    expect(loss).toContain('>-4.0e-7</text>');
+    expect(loss).toContain('>0</text>');
+    expect(loss).not.toContain('0.000000');
+  });
+});

@@ -401,9 +401,10 @@ class Instrumenter {
       this.insert(body.end, ')', depth, true);
       return;
     }
+    // After the directives ('use strict' must stay first); the `;` ends one written without.
     const directives = body.directives ?? [];
-    const at = directives.length > 0 ? directives[directives.length - 1]!.end : body.start + 1;
-    this.insert(at, `${F}[${f}]++;`, depth);
+    if (directives.length > 0) this.insert(directives[directives.length - 1]!.end, `;${F}[${f}]++;`, depth);
+    else this.insert(body.start + 1, `${F}[${f}]++;`, depth);
   }
 
   private ternary(node: Node, depth: number): void {
@@ -519,9 +520,13 @@ export function instrumentFast(code: string, path: string, coverageVariable: str
     ` var all = g[${JSON.stringify(coverageVariable)}] || (g[${JSON.stringify(coverageVariable)}] = {});` +
     ` var c = all[${JSON.stringify(path)}] = { s: ${zeros(data.s)}, f: ${zeros(data.f)}, b: ${branchZeros} };` +
     ` ${S} = c.s; ${F} = c.f; ${B} = c.b; })();`;
+  // After the directives (with a `;`, for one written without), else before the first statement
+  // (after a `#!` line, which must stay first), else at the very start.
   const directives = program.directives ?? [];
+  const body = program.body as Node[];
   const interpreter = (program as { interpreter?: Node | null }).interpreter;
-  const headerAt =
-    directives.length > 0 ? directives[directives.length - 1]!.end : interpreter ? interpreter.end : 0;
+  if (directives.length > 0)
+    return { code: ins.apply(code, directives[directives.length - 1]!.end, `;${header}`), initial: data };
+  const headerAt = interpreter ? (body[0]?.start ?? code.length) : 0;
   return { code: ins.apply(code, headerAt, header), initial: data };
 }

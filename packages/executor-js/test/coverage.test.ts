@@ -233,6 +233,8 @@ describe('fast instrumentation is istanbul, without babel traverse/generate', ()
       'outer: for (let i = 0; i < 3; i++) { for (let j = 0; j < 3; j++) { if (j === 1) continue outer; if (i === 2) break outer; } }',
     ],
     ['directives', '"use strict";\nfunction u() { "use strict"; return 1 }\nu();'],
+    ['directives without semicolons', '"use strict"\nfunction u() { "use strict"\n return 1 }\nu();'],
+    ['hashbang line', '#!/usr/bin/env node\n// a comment\nfunction h() { return 1 }\nh();'],
     [
       'istanbul ignore hints',
       'function k(a) {\n  /* istanbul ignore if */\n  if (a) { return 1 }\n  /* istanbul ignore else */\n  if (!a) { return 2 } else { return 3 }\n}\n/* istanbul ignore next */\nfunction skipped() { return 4 }\nif (k) /* istanbul ignore next */ k(1); else k(2);\nk(0);',

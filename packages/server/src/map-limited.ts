@@ -1,0 +1,20 @@
+/**
+ * Run async tasks with at most `limit` in flight; results keep the input order. (The same helper
+ * lives unexported in @stepcoder/ppo; the server does not depend on ppo's TensorFlow.js stack.)
+ */
+export async function mapLimited<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}

@@ -21,7 +21,7 @@ export type {
   TestResult,
 } from './execution.js';
 export { DEFAULT_LIMITS, infraErrorResult, OUTCOMES, resultWithoutTests, selectTests } from './execution.js';
-
+export { mapLimited } from './limiter.js';
 export type {
   AdvantageEstimator,
   AdvantageInput,

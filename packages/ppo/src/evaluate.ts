@@ -1,6 +1,5 @@
 import type { Curriculum, EventBus, ExecutionLimits, Executor, Problem, TestBudget } from '@stepcoder/core';
-import { createRng, StepcoderError } from '@stepcoder/core';
-import { mapLimited } from './limiter.js';
+import { createRng, mapLimited, StepcoderError } from '@stepcoder/core';
 import { passAtK } from './pass-at-k.js';
 import { createPlainCurriculum, finalStagePrompt } from './plain-curriculum.js';
 import type { TrainablePolicy } from './policy.js';

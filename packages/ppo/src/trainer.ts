@@ -13,11 +13,10 @@ import type {
   Rng,
   RngState,
 } from '@stepcoder/core';
-import { createEventBus, createRng, Rng as RngClass, StepcoderError } from '@stepcoder/core';
+import { createEventBus, createRng, mapLimited, Rng as RngClass, StepcoderError } from '@stepcoder/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { createGaeEstimator, type WeightedAdvantageInput } from './advantage-gae.js';
 import { createKlController, type KlController, type KlControllerState } from './kl-controller.js';
-import { mapLimited } from './limiter.js';
 import { learningRateAt } from './lr-schedule.js';
 import { createAdam, loadOptimizerState, saveOptimizerState, setLearningRate } from './optimizer.js';
 import { createPlainCurriculum } from './plain-curriculum.js';

@@ -37,7 +37,12 @@ export function problems(count: number): Problem[] {
   }));
 }
 
-function result(outcome: ExecutionResult['outcome'], program: string, coverage: boolean): ExecutionResult {
+/** A one-test result of `outcome` (coverage: the first line executed of every line). */
+export function result(
+  outcome: ExecutionResult['outcome'],
+  program: string,
+  coverage: boolean,
+): ExecutionResult {
   const lines = program.split('\n').map((_, i) => i + 1);
   return {
     outcome,

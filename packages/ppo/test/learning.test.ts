@@ -17,7 +17,7 @@ import {
   type TrainerConfig,
 } from '../src/index.js';
 import { tokenLogprobs } from '../src/losses.js';
-import { microPolicy, problems } from './helpers.js';
+import { microPolicy, problems, result } from './helpers.js';
 
 /*
  * Behaviour tests of the trainer's learning mechanics (issue 12): the temperature of the ratio,
@@ -33,17 +33,7 @@ function ruleExecutor(rule: (program: string) => boolean): Executor {
     name: 'rule',
     languages: ['python'],
     async run(request: ExecutionRequest): Promise<ExecutionResult> {
-      const outcome = rule(request.program) ? 'pass' : 'wrong_answer';
-      return {
-        outcome,
-        tests: [{ index: 0, outcome, durationMs: 0 }],
-        passed: outcome === 'pass' ? 1 : 0,
-        total: 1,
-        durationMs: 0,
-        stdout: '',
-        stderr: '',
-        truncated: false,
-      };
+      return result(rule(request.program) ? 'pass' : 'wrong_answer', request.program, false);
     },
     async dispose() {},
   };

@@ -12,9 +12,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { type ExecutionRequest, type Problem, registry } from '@stepcoder/core';
+import { type ExecutionRequest, mapLimited, type Problem, registry } from '@stepcoder/core';
 import { createHumanEvalLoader } from '@stepcoder/datasets/base';
-import { mapLimited } from '../src/map-limited.js';
 import { registerServerLoaders } from '../src/runtime.js';
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);

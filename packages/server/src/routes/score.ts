@@ -1,5 +1,6 @@
 import {
   type Coverage,
+  mapLimited,
   type Outcome,
   StepcoderError,
   type TestBudget,
@@ -11,7 +12,6 @@ import { runIsolated } from '@stepcoder/reward/base';
 import type { FastifyInstance } from 'fastify';
 import { type ServerContext, withSlot } from '../context.js';
 import { prefixIssues, toHttpFailure } from '../http-errors.js';
-import { mapLimited } from '../map-limited.js';
 import { type ScoreDefaults, type ScoreItem, scoreItemSchema, scoreRequestSchema } from '../schemas.js';
 
 export interface ScoredItem {

@@ -14,6 +14,7 @@ import {
 } from '@stepcoder/ppo';
 import type { StepcoderConfig } from './config.js';
 import { MetricsLog } from './metrics-log.js';
+import { describeDelta, type PairedDelta, pairedDelta } from './paired-delta.js';
 import { type PlotExtras, renderPlotHtml } from './plot.js';
 import { createProgress } from './progress.js';
 import {
@@ -257,6 +258,8 @@ export interface PipelineSummary {
   seed: number;
   before: EvalReports;
   after: EvalReports;
+  /** after − before per pass@k, paired by problem, with 95% intervals. */
+  delta: Partial<Record<keyof EvalReports, PairedDelta[]>>;
   sft?: SftResult;
   iterations: IterationResult[];
   seconds: number;
@@ -277,10 +280,24 @@ export async function runPipeline(config: StepcoderConfig, io: RunIo = {}): Prom
     const iterations = config.train.steps > 0 ? await trainStage(ctx, io) : [];
     const after = await evalStage(ctx, 'after', io);
     writePlot(config, { before, after });
+    const deltas = (['train', 'heldout'] as const).flatMap((set) => {
+      const b = before[set];
+      const a = after[set];
+      return b && a
+        ? [
+            {
+              set,
+              delta: a.k.filter((k) => k <= a.n).map((k) => pairedDelta(b, a, k)),
+              text: describeDelta(b, a),
+            },
+          ]
+        : [];
+    });
     const summary = {
       seed: config.seed,
       before,
       after,
+      delta: Object.fromEntries(deltas.map((d) => [d.set, d.delta])),
       sft,
       iterations,
       seconds: (Date.now() - started) / 1000,
@@ -291,7 +308,9 @@ export async function runPipeline(config: StepcoderConfig, io: RunIo = {}): Prom
     );
     write(
       io,
-      `pass rate before PPO: ${describeEval(before)}\npass rate after PPO:  ${describeEval(after)}\n(${summary.seconds.toFixed(0)} s, outputs in ${config.outDir})\n`,
+      `pass rate before PPO: ${describeEval(before)}\npass rate after PPO:  ${describeEval(after)}\n` +
+        deltas.map((d) => `change on ${d.set} (paired by problem): ${d.text}\n`).join('') +
+        `(${summary.seconds.toFixed(0)} s, outputs in ${config.outDir})\n`,
     );
     return summary;
   } finally {

@@ -40,7 +40,9 @@ describe('synthetic-python example (the learning demo)', () => {
     const written = JSON.parse(readFileSync(join(outDir, 'summary.json'), 'utf8'));
     expect(written.after.heldout.passAtK['pass@1']).toBe(summary.after.heldout!.passAtK['pass@1']);
     expect(chunks.join('')).toMatch(/pass rate after PPO: {2}train pass@1 \d+\.\d%, pass@8 \d+\.\d%/);
-    expect(chunks.join('')).toMatch(/change on heldout \(paired by problem\): pass@1 [+-]\d+\.\d points \[95% CI/);
+    expect(chunks.join('')).toMatch(
+      /change on heldout \(paired by problem\): pass@1 [+-]\d+\.\d points \[95% CI/,
+    );
     expect(written.delta.heldout.map((d: { k: number }) => d.k)).toEqual([1, 8]);
   });
 });

@@ -9,26 +9,13 @@
  */
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { mapLimited } from '@stepcoder/core';
 import { createPythonExecutor, type PythonExecutorOptions } from '../src/index.js';
 import { humanEvalRequest, loadHumanEval } from '../test/humaneval.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const PYTHON = process.env.BENCH_PYTHON ?? 'python3';
 const concurrency = Math.max(1, availableParallelism());
-
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: limit }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i]!);
-      }
-    }),
-  );
-  return out;
-}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -54,7 +41,7 @@ async function main(): Promise<void> {
   for (let round = 0; round < ROUNDS; round++) {
     for (const [i, executor] of executors.entries()) {
       const t0 = performance.now();
-      const results = await mapLimit(requests, concurrency * 2, (r) => executor.run(r));
+      const results = await mapLimited(requests, concurrency * 2, (r) => executor.run(r));
       times[i]!.push(performance.now() - t0);
       passed[i] = results.filter((r) => r.outcome === 'pass').length;
     }

@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { mapLimited } from '@stepcoder/core';
 import { createPythonExecutor, ensurePython } from '../src/index.js';
 import { humanEvalRequest, loadHumanEval } from '../test/humaneval.js';
 
@@ -15,20 +16,6 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const PYTHON = process.env.BENCH_PYTHON ?? 'python3';
 const concurrency = Math.max(1, availableParallelism());
 const problems = loadHumanEval();
-
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: limit }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i]!);
-      }
-    }),
-  );
-  return out;
-}
 
 /** One fresh interpreter per test: what human-eval's own harness does. */
 function naiveRun(python: string, source: string): Promise<boolean> {
@@ -89,17 +76,17 @@ async function main(): Promise<void> {
   let perProgram: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     // Interleaved so that load from other processes on the machine hits every variant alike.
-    const off = await time(() => mapLimit(requests, concurrency * 2, (r) => executor.run(r)));
+    const off = await time(() => mapLimited(requests, concurrency * 2, (r) => executor.run(r)));
     const on = await time(() =>
-      mapLimit(requests, concurrency * 2, (r) => counted.run({ ...r, coverage: true })),
+      mapLimited(requests, concurrency * 2, (r) => counted.run({ ...r, coverage: true })),
     );
     const onTrace = await time(() =>
-      mapLimit(requests, concurrency * 2, (r) => traced.run({ ...r, coverage: true })),
+      mapLimited(requests, concurrency * 2, (r) => traced.run({ ...r, coverage: true })),
     );
     const on1 = await time(() =>
-      mapLimit(requests, concurrency * 2, (r) => firstHit.run({ ...r, coverage: true })),
+      mapLimited(requests, concurrency * 2, (r) => firstHit.run({ ...r, coverage: true })),
     );
-    const fresh = await time(() => mapLimit(naiveSources, concurrency, (s) => naiveRun(python, s)));
+    const fresh = await time(() => mapLimited(naiveSources, concurrency, (s) => naiveRun(python, s)));
     perProgram = off.value.map((r, i) => on.value[i]!.durationMs / r.durationMs);
     pool.push(off.ms);
     poolCov.push(on.ms);

@@ -103,11 +103,6 @@ function writeCell(dir: string, cell: AblationCell): void {
   writeFileSync(join(dir, CELL_FILE), `${JSON.stringify(cell, null, 2)}\n`);
 }
 
-function mean(xs: number[]): number {
-  const ok = xs.filter((x) => Number.isFinite(x));
-  return ok.length ? ok.reduce((a, b) => a + b, 0) / ok.length : Number.NaN;
-}
-
 /** The SFT checkpoint of a seed, made once and shared by its variants (deterministic per seed). */
 async function sftCell(base: StepcoderConfig, seed: number, io: RunIo): Promise<AblationCell> {
   const seedDir = join(base.outDir, `seed-${seed}`);
@@ -170,8 +165,8 @@ async function variantCell(
       train: reports.train?.passAtK['pass@1'] ?? Number.NaN,
       heldout: reports.heldout?.passAtK['pass@1'] ?? Number.NaN,
       rewardLast: iterations.at(-1)?.metrics.reward_mean ?? Number.NaN,
-      compileRate: mean(iterations.map((i) => i.metrics.compile_rate ?? Number.NaN)),
-      maskedFraction: mean(iterations.map((i) => i.metrics.masked_fraction ?? Number.NaN)),
+      compileRate: summarise(iterations.map((i) => i.metrics.compile_rate ?? Number.NaN)).mean,
+      maskedFraction: summarise(iterations.map((i) => i.metrics.masked_fraction ?? Number.NaN)).mean,
       curve: iterations.map((i) => ({
         iteration: i.step,
         reward: i.metrics.reward_mean ?? Number.NaN,

@@ -340,8 +340,14 @@ export class Trainer {
     const room = this.policy.config.nPositions - g.maxNewTokens;
     const tooLong: GeneratedSample[] = [];
     const fits: PlannedSample[] = [];
+    // The samplesPerPrompt copies of a prompt share one string: encode each distinct prompt once.
+    const lengths = new Map<string, number>();
     for (const p of planned) {
-      const length = this.policy.tokenizer.encode(p.prompt.prompt).length;
+      let length = lengths.get(p.prompt.prompt);
+      if (length === undefined) {
+        length = this.policy.tokenizer.encode(p.prompt.prompt).length;
+        lengths.set(p.prompt.prompt, length);
+      }
       if (length > room) {
         tooLong.push({
           ...p,

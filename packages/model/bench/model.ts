@@ -1,7 +1,9 @@
 /*
- * pnpm bench: the ~10.9M-parameter GPT2_MINI on the wasm and cpu backends and PyTorch CPU (Debian
- * python3-torch on OpenBLAS, installed here when root; verified in the child) on the identical
- * config, training step and cached generation, at 1 thread each and at all cores. Ratios come from this run only.
+ * pnpm bench: the ~10.9M-parameter GPT2_MINI on the wasm backend (tfjs's own kernels, and with
+ * @stepcoder/native-kernels on OpenBLAS at 1 thread and at all cores), the cpu backend, and
+ * PyTorch CPU (Debian python3-torch on OpenBLAS, installed here when root; verified in the child)
+ * on the identical config, training step and cached generation, at 1 thread each and at all
+ * cores. Ratios come from this run only.
  * Sizes are cut to keep the run near 3 minutes on 2 shared cores; BENCH_FULL=1 measures the
  * no-cache generation at the full 256 new tokens (several minutes).
  */
@@ -10,7 +12,16 @@ import { existsSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { countParameters, createByteTokenizer, createPolicy, GPT2_MINI, initBackend } from '../src/index.js';
+import {
+  countParameters,
+  createAdamOptimizer,
+  createByteTokenizer,
+  createPolicy,
+  GPT2_MINI,
+  initBackend,
+  type NativeKernelsInfo,
+  nativeKernelsInfo,
+} from '../src/index.js';
 import { trainStep } from './train-step.js';
 
 const full = process.env.BENCH_FULL === '1';
@@ -29,6 +40,7 @@ async function seconds(f: () => Promise<unknown> | unknown): Promise<number> {
 
 interface Row {
   backend: string;
+  threads: number;
   train?: number;
   trainShape: string;
   cacheLong?: number;
@@ -38,8 +50,16 @@ interface Row {
   note?: string;
 }
 
+interface Variant {
+  backend: 'wasm' | 'cpu';
+  /** wasm: route GEMM, transpose, LayerNorm, GELU and Adam through the native kernels. */
+  native?: boolean;
+  /** BLAS threads for the native kernels. */
+  blasThreads?: number;
+}
+
 async function measure(
-  backend: 'wasm' | 'cpu',
+  variant: Variant,
   plan: {
     batch: number;
     seq: number;
@@ -50,7 +70,11 @@ async function measure(
     noCache: boolean;
   },
 ): Promise<Row> {
-  await initBackend({ prefer: backend });
+  const { backend, native = false, blasThreads = 1 } = variant;
+  await initBackend({
+    prefer: backend,
+    ...(backend === 'wasm' ? { native, blas: { threads: blasThreads } } : {}),
+  });
   const policy = await createPolicy({ config, tokenizer, seed: 1 });
   const ids = tf.tensor2d(
     Array.from({ length: plan.batch }, (_, b) =>
@@ -59,14 +83,15 @@ async function measure(
     [plan.batch, plan.seq],
     'int32',
   );
-  const optimizer = tf.train.adam(1e-4);
+  const optimizer = createAdamOptimizer(1e-4);
   if (plan.warmup) trainStep(policy, optimizer, ids);
   // The fastest step: other jobs on the shared cores slow some steps, never speed one up.
   let trainS = Number.POSITIVE_INFINITY;
   for (let i = 0; i < plan.steps; i++)
     trainS = Math.min(trainS, await seconds(() => trainStep(policy, optimizer, ids)));
   const row: Row = {
-    backend,
+    backend: native ? `wasm + native kernels` : backend,
+    threads: native ? blasThreads : 1,
     train: (plan.batch * plan.seq) / trainS,
     trainShape: `${plan.batch}×${plan.seq}`,
   };
@@ -196,7 +221,7 @@ function blasProblem(r: TorchResult, threads: number): string | undefined {
 
 /** Single-thread float32 GEMM rate of the wasm backend (XNNPACK), for the roofline note. */
 async function wasmGemmGflops(n = 512, reps = 10): Promise<number> {
-  await initBackend({ prefer: 'wasm', log: false });
+  await initBackend({ prefer: 'wasm', native: false, log: false });
   const a = tf.randomNormal([n, n]);
   const b = tf.randomNormal([n, n]);
   tf.matMul(a, b).dispose();
@@ -211,26 +236,44 @@ async function wasmGemmGflops(n = 512, reps = 10): Promise<number> {
   return (2 * n ** 3 * reps) / s / 1e9;
 }
 
+// OpenBLAS reads these when it loads: cleared for the native kernels as for the PyTorch child
+// (this environment pins OPENBLAS_CORETYPE=Haswell; the library then skips its AVX-512
+// kernels), so both sides run the kernels the library picks for this CPU.
+delete process.env.OPENBLAS_CORETYPE;
+delete process.env.OPENBLAS_L2_SIZE;
+
 const fmt = (x?: number) => (x === undefined ? '—' : x >= 100 ? x.toFixed(0) : x.toFixed(2));
 console.log(
   `GPT2_MINI: ${(countParameters(config) / 1e6).toFixed(1)}M parameters, byte vocabulary; ` +
     `${availableParallelism()} cores on this machine (shared with other jobs: absolute rates are noisy)`,
 );
-const wasm = await measure('wasm', {
-  batch: 2,
-  seq: 64,
-  steps: 5,
-  warmup: true,
-  short: SHORT,
-  long: GEN_NEW,
-  noCache: true,
-});
+const allCores = Math.max(2, availableParallelism());
+const plan = { batch: 2, seq: 64, steps: 5, warmup: true, short: SHORT, long: GEN_NEW, noCache: true };
+const wasm = await measure({ backend: 'wasm', native: false }, plan);
 const wasmGemm = await wasmGemmGflops();
-const cpu = await measure('cpu', { batch: 2, seq: 64, steps: 1, warmup: false, short: 16, noCache: false });
+// The native rows skip the no-cache generation (the cache comparison is wasm's own, above).
+const nativeRows: Row[] = [];
+let nativeInfo: NativeKernelsInfo | undefined;
+let nativeSkipped: string | undefined;
+try {
+  await initBackend({ prefer: 'wasm', native: true, log: false });
+  for (const blasThreads of [1, allCores]) {
+    nativeRows.push(
+      await measure({ backend: 'wasm', native: true, blasThreads }, { ...plan, noCache: false }),
+    );
+    nativeInfo ??= nativeKernelsInfo();
+  }
+} catch (err) {
+  nativeSkipped = (err as Error).message;
+}
+const cpu = await measure(
+  { backend: 'cpu' },
+  { batch: 2, seq: 64, steps: 1, warmup: false, short: 16, noCache: false },
+);
 const blasSetup = ensureOptimisedBlas();
 const torchRuns = blasSetup
   ? []
-  : [1, Math.max(2, availableParallelism())].map((threads) => ({
+  : [1, allCores].map((threads) => ({
       threads,
       load: loadavg()[0]!,
       r: torchBaseline(2, 64, threads),
@@ -240,15 +283,18 @@ console.log(
   `\n| backend | threads | train tokens/s (B×T) | gen tok/s, cache, ${GEN_NEW} new | gen, no cache, ${GEN_NEW} new | gen, cache, short | gen, no cache, short | cache speed-up |`,
 );
 console.log('|---|---|---|---|---|---|---|---|');
-for (const r of [wasm, cpu]) {
+for (const r of [wasm, ...nativeRows, cpu]) {
   const speedup = r.noCacheLong
     ? `${(r.cacheLong! / r.noCacheLong).toFixed(1)}× at ${GEN_NEW}`
     : r.noCacheShort
       ? `${(r.cacheShort! / r.noCacheShort).toFixed(1)}× at ${SHORT}`
       : '—';
   const shortLabel = r.backend === 'cpu' ? ' (16 new)' : ` (${SHORT} new)`;
+  const threads = r.backend.includes('native')
+    ? `wasm 1, BLAS ${r.threads}`
+    : `1 (Node cannot start wasm threads)`;
   console.log(
-    `| tfjs ${r.backend} | 1 (Node cannot start wasm threads) | ${fmt(r.train)} (${r.trainShape}) | ${fmt(r.cacheLong)} | ${fmt(r.noCacheLong)} | ${fmt(r.cacheShort)}${shortLabel} | ${fmt(r.noCacheShort)} | ${speedup} |`,
+    `| tfjs ${r.backend} | ${threads} | ${fmt(r.train)} (${r.trainShape}) | ${fmt(r.cacheLong)} | ${fmt(r.noCacheLong)} | ${fmt(r.cacheShort)}${shortLabel} | ${fmt(r.noCacheShort)} | ${speedup} |`,
   );
 }
 for (const { threads, r } of torchRuns) {
@@ -260,8 +306,13 @@ for (const { threads, r } of torchRuns) {
 
 console.log('\nBaselines:');
 console.log(
-  `- tfjs wasm: SIMD build, 1 thread; 512×512 float32 GEMM ${wasmGemm.toFixed(1)} GFLOP/s (XNNPACK)`,
+  `- tfjs wasm: SIMD build, 1 thread, tfjs's own kernels; 512×512 float32 GEMM ${wasmGemm.toFixed(1)} GFLOP/s (XNNPACK)`,
 );
+if (nativeInfo)
+  console.log(
+    `- tfjs wasm + native kernels: @stepcoder/native-kernels (GEMM, transpose, LayerNorm, GELU, Adam; everything else wasm) on ${nativeInfo.library} (${nativeInfo.config ?? 'no build string'}); BLAS threads as in the table; OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE cleared as for PyTorch`,
+  );
+else console.log(`- tfjs wasm + native kernels: not measured, ${nativeSkipped}`);
 if (blasSetup) console.log(`- PyTorch: not measured, ${blasSetup}`);
 for (const { threads, r, load } of torchRuns) {
   if (typeof r === 'string') console.log(`- PyTorch, ${threads} threads: ${r}`);
@@ -278,24 +329,33 @@ console.log(`- wasm / cpu training: ${(wasm.train! / cpu.train!).toFixed(1)}×`)
 console.log(
   `- wasm / cpu generation with cache: ${(wasm.cacheShort! / cpu.cacheShort!).toFixed(1)}× (${SHORT} vs 16 new tokens)`,
 );
+if (nativeRows[0])
+  console.log(
+    `- wasm + native kernels / wasm, 1 thread each: training ${(nativeRows[0].train! / wasm.train!).toFixed(2)}×, generation ${(nativeRows[0].cacheLong! / wasm.cacheLong!).toFixed(2)}×`,
+  );
 for (const { threads, r } of torchRuns) {
   if (typeof r === 'string') continue;
   const problem = blasProblem(r, threads);
-  const label =
-    threads === 1
-      ? '1 thread each'
-      : `wasm 1 thread (all it can use) vs PyTorch ${threads} threads (all cores)`;
+  const label = threads === 1 ? '1 thread each' : `${threads} threads each (all cores)`;
   if (problem) {
-    console.log(`- wasm / PyTorch, ${label}: not reported, ${problem}`);
+    console.log(`- ours / PyTorch, ${label}: not reported, ${problem}`);
     continue;
   }
-  console.log(
-    `- wasm / PyTorch CPU training, ${label}: ${(wasm.train! / r.trainTokensPerSec).toFixed(2)}× (target ≥ 0.5×)`,
-  );
-  if (r.genTokensPerSec)
+  const native = nativeRows.find((n) => n.threads === threads);
+  if (native) {
     console.log(
-      `- wasm / PyTorch CPU generation with KV cache (${GEN_NEW} new, greedy, batch 1), ${label}: ${(wasm.cacheLong! / r.genTokensPerSec).toFixed(2)}× (target ≥ 0.5×)`,
+      `- wasm + native kernels / PyTorch CPU, ${label}: training ${(native.train! / r.trainTokensPerSec).toFixed(2)}× (target ≥ 0.5×)` +
+        (r.genTokensPerSec
+          ? `, generation with KV cache (${GEN_NEW} new, greedy, batch 1) ${(native.cacheLong! / r.genTokensPerSec).toFixed(2)}× (target ≥ 0.5×)`
+          : ''),
     );
+  }
+  const wasmLabel =
+    threads === 1 ? '1 thread each' : `wasm 1 thread (all it can use) vs PyTorch ${threads} threads`;
+  console.log(
+    `- wasm alone / PyTorch CPU, ${wasmLabel}: training ${(wasm.train! / r.trainTokensPerSec).toFixed(2)}×` +
+      (r.genTokensPerSec ? `, generation ${(wasm.cacheLong! / r.genTokensPerSec).toFixed(2)}×` : ''),
+  );
   if (threads === 1)
     console.log(
       `- peak float32 GEMM (512×512), 1 thread: wasm ${wasmGemm.toFixed(1)} / OpenBLAS ${r.gemmGflops.toFixed(1)} GFLOP/s = ${(wasmGemm / r.gemmGflops).toFixed(2)}× (wasm SIMD is 128-bit without FMA; OpenBLAS uses AVX2/AVX-512 FMA; ~95% of a step's FLOPs are GEMMs)`,

@@ -4,7 +4,13 @@
  * bench:profile`. Kernel times are wall-clock around each (synchronous) wasm kernel.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { createByteTokenizer, createPolicy, GPT2_MINI, initBackend } from '../src/index.js';
+import {
+  createAdamOptimizer,
+  createByteTokenizer,
+  createPolicy,
+  GPT2_MINI,
+  initBackend,
+} from '../src/index.js';
 import { trainStep } from './train-step.js';
 
 const backend = (process.env.STEPCODER_BACKEND as 'wasm' | 'cpu' | undefined) ?? 'wasm';
@@ -16,7 +22,7 @@ const ids = tf.tensor2d(
   [B, T],
   'int32',
 );
-const optimizer = tf.train.adam(1e-4);
+const optimizer = createAdamOptimizer(1e-4);
 trainStep(policy, optimizer, ids);
 const t0 = performance.now();
 trainStep(policy, optimizer, ids);

@@ -4,12 +4,21 @@ import { type Backend, registry as globalRegistry, type Registry, StepcoderError
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { ensureGradients } from './gradients.js';
+import { disableNativeKernels, enableNativeKernels, type NativeKernelOptions } from './native.js';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 
 export interface BackendOptions {
   /** Requested worker threads (wasm). Node cannot start the threaded wasm build, see README. */
   threads?: number;
+  /**
+   * wasm only: run matrix products and Adam through `@stepcoder/native-kernels` (an optimised
+   * BLAS). 'auto' (default; env STEPCODER_NATIVE=0 turns it off) uses them when the addon and a
+   * BLAS load and says why not otherwise; true fails when they cannot; false never loads them.
+   */
+  native?: boolean | 'auto';
+  /** BLAS library and threads for the native kernels (see `NativeKernelOptions`). */
+  blas?: NativeKernelOptions;
 }
 
 export interface InitBackendOptions extends BackendOptions {
@@ -28,7 +37,16 @@ declare module '@stepcoder/core' {
   }
 }
 
-export const backendOptionsSchema = z.object({ threads: z.number().int().positive().optional() }).strict();
+export const backendOptionsSchema = z
+  .object({
+    threads: z.number().int().positive().optional(),
+    native: z.union([z.boolean(), z.literal('auto')]).optional(),
+    blas: z
+      .object({ library: z.string().min(1).optional(), threads: z.number().int().positive().optional() })
+      .strict()
+      .optional(),
+  })
+  .strict();
 
 function plugin(name: string, describe: string, threads?: number, simd?: boolean): Backend {
   return { specificationVersion: 'v1', name, threads, simd, describe: () => describe };
@@ -83,12 +101,30 @@ export async function createWasmBackend(options: BackendOptions = {}): Promise<B
     options.threads && options.threads > 1
       ? `; ${options.threads} requested, Node cannot start wasm threads`
       : '';
+  const native = await nativeFor(options);
   return plugin(
     'wasm',
-    `wasm (${simd ? 'SIMD' : 'no SIMD'}, ${threads} thread${threads === 1 ? '' : 's'}${note})`,
+    `wasm (${simd ? 'SIMD' : 'no SIMD'}, ${threads} thread${threads === 1 ? '' : 's'}${note})${native}`,
     threads,
     simd,
   );
+}
+
+/** Enable (or not) the native kernels on the freshly activated wasm backend; the report suffix. */
+async function nativeFor(options: BackendOptions): Promise<string> {
+  const mode = options.native ?? (process.env.STEPCODER_NATIVE === '0' ? false : 'auto');
+  if (mode === false) {
+    disableNativeKernels();
+    return '';
+  }
+  try {
+    const info = await enableNativeKernels(options.blas);
+    return ` + ${info.describe}`;
+  } catch (err) {
+    disableNativeKernels();
+    if (mode === true) throw err;
+    return ` [no native kernels: ${(err as Error).message}]`;
+  }
 }
 
 export async function createCpuBackend(_options: BackendOptions = {}): Promise<Backend> {
@@ -127,7 +163,10 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   registerBackends(reg);
   await ensureGradients();
   const prefer = options.prefer ?? (process.env.STEPCODER_BACKEND as BackendName | undefined) ?? undefined;
-  const pluginOptions = options.threads === undefined ? {} : { threads: options.threads };
+  const pluginOptions: BackendOptions = {};
+  if (options.threads !== undefined) pluginOptions.threads = options.threads;
+  if (options.native !== undefined) pluginOptions.native = options.native;
+  if (options.blas !== undefined) pluginOptions.blas = options.blas;
   let backend: Backend;
   let skipped = '';
   if (prefer) {

@@ -1,3 +1,4 @@
+export * from './adam.js';
 export * from './backend.js';
 export * from './bpe-train.js';
 export * from './config.js';
@@ -5,6 +6,7 @@ export * from './forward.js';
 export * from './gradients.js';
 export * from './hf-tokenizer.js';
 export * from './matmul.js';
+export * from './native.js';
 export * from './policy.js';
 export * from './safetensors.js';
 export * from './sampling.js';

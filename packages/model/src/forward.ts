@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { GPT2Config } from './config.js';
-import { gelu, layerNorm } from './layers.js';
-import { matmul, transposeLast } from './matmul.js';
+import { gelu, layerNorm, linear } from './layers.js';
+import { matmul } from './matmul.js';
+import { FUSED_KERNELS, fusedKernelsActive, runFused } from './native.js';
 
 /** One layer's cached keys and values, [B, H, S, headDim]. */
 export interface LayerCache {
@@ -47,7 +48,7 @@ function embedDifferentiable(table: tf.Tensor, ids: tf.Tensor1D): tf.Tensor2D {
       value: tf.gather(w, tf.cast(idsF, 'int32')),
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
         const oneHot = oneHotFloat(tf.cast(saved[0]!, 'int32'), rows);
-        return [matmul(tf.transpose(oneHot), dy as tf.Tensor2D), tf.zerosLike(saved[0]!)];
+        return [matmul(oneHot, dy as tf.Tensor2D, true), tf.zerosLike(saved[0]!)];
       },
     };
   });
@@ -60,11 +61,6 @@ function embedDifferentiable(table: tf.Tensor, ids: tf.Tensor1D): tf.Tensor2D {
  */
 export function oneHotFloat(ids: tf.Tensor, depth: number): tf.Tensor {
   return tf.cast(tf.oneHot(ids as tf.Tensor1D, depth), 'float32');
-}
-
-/** Conv1D of HF GPT-2: x [N, in] · W [in, out] + b. */
-function linear(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
-  return tf.add(matmul(x, w), b) as tf.Tensor2D;
 }
 
 /** Additive attention bias [B, 1, T, S]: causal over the last T of S keys, plus key padding. */
@@ -101,10 +97,14 @@ export function gpt2Forward(
   const bias = attentionBias(batch, t, s, input.keyMask);
   const scale = 1 / Math.sqrt(hd);
   const present: LayerCache[] = [];
+  // No gradient will be taken (generation, scoring, a frozen reference): fused kernels skip
+  // what only the backward pass needs.
+  const inference = !input.differentiable;
+  const eps = config.layerNormEpsilon;
   for (let l = 0; l < config.nLayer; l++) {
     const n = (suffix: string) => p(`transformer.h.${l}.${suffix}`);
-    const a = layerNorm(x, n('ln_1.weight'), n('ln_1.bias'), config.layerNormEpsilon) as tf.Tensor2D;
-    const qkv = linear(a, n('attn.c_attn.weight'), n('attn.c_attn.bias'));
+    const a = layerNorm(x, n('ln_1.weight'), n('ln_1.bias'), eps, inference) as tf.Tensor2D;
+    const qkv = linear(a, n('attn.c_attn.weight'), n('attn.c_attn.bias'), inference);
     // One transpose [B, T, 3, H, hd] → [3, B, H, T, hd] for q, k and v together (not three).
     const split = tf.transpose(tf.reshape(qkv, [batch, t, 3, h, hd]), [2, 0, 3, 1, 4]);
     const [q, k, v] = tf.split(split, 3, 0).map((m) => tf.reshape(m, [batch, h, t, hd]) as tf.Tensor4D);
@@ -117,7 +117,14 @@ export function gpt2Forward(
     }
     present.push({ k: kh, v: vh });
     let ctx: tf.Tensor; // [B, H, T, hd]
-    if (t === 1) {
+    if (t === 1 && inference && fusedKernelsActive(q!, kh, vh, bias)) {
+      // Cached decoding with the native kernels: one fused kernel per layer.
+      ctx = runFused(
+        FUSED_KERNELS.attendOne,
+        { q: q!, k: kh, v: vh, bias: tf.reshape(bias, [bias.shape[0]!, s]) },
+        { scale },
+      ) as tf.Tensor;
+    } else if (t === 1) {
       // One new token (cached decoding): broadcast products instead of B·H tiny matMuls.
       const scores = tf.add(
         tf.mul(tf.sum(tf.mul(q!, kh), -1), scale),
@@ -126,16 +133,16 @@ export function gpt2Forward(
       const probs = tf.softmax(scores); // [B, H, S]
       ctx = tf.expandDims(tf.sum(tf.mul(tf.expandDims(probs, -1), vh), 2), 2);
     } else {
-      const scores = tf.add(tf.mul(matmul(q!, transposeLast(kh)), scale), bias);
+      const scores = tf.add(tf.mul(matmul(q!, kh, false, true), scale), bias);
       ctx = matmul(tf.softmax(scores), vh);
     }
     const merged = tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [batch * t, d]) as tf.Tensor2D;
-    x = tf.add(x, linear(merged, n('attn.c_proj.weight'), n('attn.c_proj.bias')));
-    const m = layerNorm(x, n('ln_2.weight'), n('ln_2.bias'), config.layerNormEpsilon) as tf.Tensor2D;
-    const up = gelu(linear(m, n('mlp.c_fc.weight'), n('mlp.c_fc.bias'))) as tf.Tensor2D;
-    x = tf.add(x, linear(up, n('mlp.c_proj.weight'), n('mlp.c_proj.bias')));
+    x = tf.add(x, linear(merged, n('attn.c_proj.weight'), n('attn.c_proj.bias'), inference));
+    const m = layerNorm(x, n('ln_2.weight'), n('ln_2.bias'), eps, inference) as tf.Tensor2D;
+    const up = gelu(linear(m, n('mlp.c_fc.weight'), n('mlp.c_fc.bias'), inference), inference) as tf.Tensor2D;
+    x = tf.add(x, linear(up, n('mlp.c_proj.weight'), n('mlp.c_proj.bias'), inference));
   }
-  const out = layerNorm(x, p('transformer.ln_f.weight'), p('transformer.ln_f.bias'), config.layerNormEpsilon);
+  const out = layerNorm(x, p('transformer.ln_f.weight'), p('transformer.ln_f.bias'), eps, inference);
   return { hidden: tf.reshape(out, [batch, t, d]) as tf.Tensor3D, present };
 }
 
@@ -145,7 +152,7 @@ export function lmHead(p: ParamLookup, hidden: tf.Tensor): tf.Tensor {
   const d = shape[shape.length - 1]!;
   const wte = p('transformer.wte.weight') as tf.Tensor2D;
   const flat = tf.reshape(hidden, [-1, d]) as tf.Tensor2D;
-  const logits = matmul(flat, tf.transpose(wte));
+  const logits = matmul(flat, wte, false, true);
   return tf.reshape(logits, [...shape.slice(0, -1), wte.shape[0]]);
 }
 
@@ -154,7 +161,7 @@ export function valueHead(p: ParamLookup, hidden: tf.Tensor): tf.Tensor {
   const shape = hidden.shape;
   const d = shape[shape.length - 1]!;
   const flat = tf.reshape(hidden, [-1, d]) as tf.Tensor2D;
-  const v = tf.add(matmul(flat, tf.transpose(p('v_head.summary.weight'))), p('v_head.summary.bias'));
+  const v = tf.add(matmul(flat, p('v_head.summary.weight'), false, true), p('v_head.summary.bias'));
   return tf.reshape(v, shape.slice(0, -1));
 }
 

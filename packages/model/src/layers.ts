@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { matmul } from './matmul.js';
+import { FUSED_KERNELS, fusedKernelsActive, runFused } from './native.js';
 
 /*
  * LayerNorm and GELU with hand-written gradients. Autodiff through their elementwise definitions
@@ -6,11 +8,20 @@ import * as tf from '@tensorflow/tfjs-core';
  * over [B·T, D] or [B·T, 4D] with a fresh allocation; on wasm those passes were a fifth of a
  * training step. The closed forms below need 8–10, and keep the forward values identical to the
  * elementwise definitions up to float32 rounding.
+ *
+ * With the native kernels on (see native.ts), each forward is one fused kernel that also returns
+ * what the backward pass saves (x̂ and rstd; σ(2u)); `inference: true` skips those and the
+ * gradient bookkeeping (generation, scoring).
  */
 
-/** Reduce a gradient [N, D] of a [D] parameter that was broadcast over the rows. */
+/**
+ * Reduce a gradient [N, D] of a [D] parameter that was broadcast over the rows. wasm's Sum over
+ * axis 0 transposes first (19 ms of a 150 ms GPT2_MINI step); with native GEMM it is 1ᵀ·x.
+ */
 function sumRows(x: tf.Tensor): tf.Tensor {
-  return tf.sum(tf.reshape(x, [-1, x.shape[x.rank - 1]!]), 0);
+  const rows = tf.reshape(x, [-1, x.shape[x.rank - 1]!]) as tf.Tensor2D;
+  if (!fusedKernelsActive(x)) return tf.sum(rows, 0);
+  return tf.reshape(matmul(tf.ones([1, rows.shape[0]]), rows), [rows.shape[1]]);
 }
 
 /**
@@ -18,15 +29,36 @@ function sumRows(x: tf.Tensor): tf.Tensor {
  * Backward (x̂ the normalised input, r = 1/√(var+eps), dx̂ = dy·g):
  * dx = r · (dx̂ − mean(dx̂) − x̂ · mean(dx̂ · x̂)), dg = Σ dy·x̂, db = Σ dy.
  */
-export function layerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor {
+export function layerNorm(
+  x: tf.Tensor,
+  g: tf.Tensor,
+  b: tf.Tensor,
+  eps: number,
+  inference = false,
+): tf.Tensor {
+  const fused = fusedKernelsActive(x, g, b);
+  if (fused && inference)
+    return runFused(FUSED_KERNELS.layerNorm, { x, g, b }, { eps, stats: false }) as tf.Tensor;
   const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [xi, gi, bi, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
-    const centered = tf.sub(xi, tf.mean(xi, -1, true));
-    const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(centered), -1, true), eps));
-    const xhat = tf.mul(centered, rstd);
+    let value: tf.Tensor;
+    let xhat: tf.Tensor;
+    let rstd: tf.Tensor;
+    if (fused) {
+      [value, xhat, rstd] = runFused(
+        FUSED_KERNELS.layerNorm,
+        { x: xi, g: gi, b: bi },
+        { eps, stats: true },
+      ) as [tf.Tensor, tf.Tensor, tf.Tensor];
+    } else {
+      const centered = tf.sub(xi, tf.mean(xi, -1, true));
+      rstd = tf.rsqrt(tf.add(tf.mean(tf.square(centered), -1, true), eps));
+      xhat = tf.mul(centered, rstd);
+      value = tf.add(tf.mul(xhat, gi), bi);
+    }
     save([xhat, rstd, gi]);
     return {
-      value: tf.add(tf.mul(xhat, gi), bi),
+      value,
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
         const d = dy as tf.Tensor;
         const [sx, sr, sg] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
@@ -50,21 +82,52 @@ const A = 0.044715;
  * identical x·σ(2u): wasm's Sigmoid kernel is ~4× faster than its Tanh here.
  * Backward: s + x·s·(1 − s)·2c·(1 + 3a·x²), s = σ(2u).
  */
-export function gelu(x: tf.Tensor): tf.Tensor {
+export function gelu(x: tf.Tensor, inference = false): tf.Tensor {
+  const fused = fusedKernelsActive(x);
+  if (fused && inference) return runFused(FUSED_KERNELS.gelu, { x }, { withSigmoid: false }) as tf.Tensor;
   const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [xi, save] = args as [tf.Tensor, tf.GradSaveFunc];
-    const x2 = tf.square(xi);
-    const s = tf.sigmoid(tf.mul(xi, tf.add(tf.mul(x2, 2 * C * A), 2 * C)));
-    save([xi, x2, s]);
+    let value: tf.Tensor;
+    let s: tf.Tensor;
+    if (fused) {
+      [value, s] = runFused(FUSED_KERNELS.gelu, { x: xi }, { withSigmoid: true }) as [tf.Tensor, tf.Tensor];
+    } else {
+      s = tf.sigmoid(tf.mul(xi, tf.add(tf.mul(tf.square(xi), 2 * C * A), 2 * C)));
+      value = tf.mul(xi, s);
+    }
+    save([xi, s]);
     return {
-      value: tf.mul(xi, s),
+      value,
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const [sx, sx2, ss] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
-        const slope = tf.add(tf.mul(sx2, 6 * C * A), 2 * C);
+        const [sx, ss] = saved as [tf.Tensor, tf.Tensor];
+        const slope = tf.add(tf.mul(tf.square(sx), 6 * C * A), 2 * C);
         const ds = tf.mul(tf.mul(ss, tf.sub(1, ss)), tf.mul(sx, slope));
         return [tf.mul(dy as tf.Tensor, tf.add(ss, ds))];
       },
     };
   });
   return f(x);
+}
+
+/**
+ * HF Conv1D: x [N, in] · W [in, out] + b. With the native kernels on, the bias rides in the GEMM
+ * (β = 1) and the gradient is the one autodiff gives matMul + add: dx = dy·Wᵀ, dW = xᵀ·dy,
+ * db = Σ rows of dy.
+ */
+export function linear(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor, inference = false): tf.Tensor2D {
+  if (!fusedKernelsActive(x, w, b)) return tf.add(matmul(x, w), b) as tf.Tensor2D;
+  if (inference) return runFused(FUSED_KERNELS.linear, { x, w, b }) as tf.Tensor2D;
+  const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [xi, wi, bi, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor, tf.GradSaveFunc];
+    save([xi, wi]);
+    return {
+      value: runFused(FUSED_KERNELS.linear, { x: xi, w: wi, b: bi }) as tf.Tensor,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const d = dy as tf.Tensor2D;
+        const [sx, sw] = saved as [tf.Tensor2D, tf.Tensor2D];
+        return [matmul(d, sw, false, true), matmul(sx, d, true, false), sumRows(d)];
+      },
+    };
+  });
+  return f(x, w, b) as tf.Tensor2D;
 }

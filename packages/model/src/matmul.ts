@@ -1,13 +1,18 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { nativeGemmActive } from './native.js';
 
 /*
  * tfjs-backend-wasm 4.22 runs a 2-D matMul without transpose flags through XNNPACK but takes a
  * slow path for 2-D transposeA/transposeB (15–30× slower), which the registered MatMul gradient
- * uses: 2-D products go through `mm2d` below, whose gradient transposes explicitly (a fast
- * kernel) and multiplies without flags. Batched 3-D products (attention, [B·H, T, hd]) are a
- * different story: the batched kernel, with or without flags, took ~3 ms for [12, 64, 64]² here
- * against ~35 ms for one 2-D product per batch entry with unstack/stack (measured with
- * bench/profile-train.ts), so they go straight to tf.matMul and its registered gradient.
+ * uses: on stock wasm, 2-D products go through `mm2d` below, whose gradient transposes
+ * explicitly (a fast kernel) and multiplies without flags. Batched 3-D products (attention,
+ * [B·H, T, hd]) are a different story: the batched kernel, with or without flags, took ~3 ms for
+ * [12, 64, 64]² here against ~35 ms for one 2-D product per batch entry with unstack/stack
+ * (measured with bench/profile-train.ts), so they go straight to tf.matMul.
+ *
+ * With the native kernels (`enableNativeKernels`), BatchMatMul is a BLAS call whose transpose
+ * flags cost nothing, so every product, forward and backward, is a flagged tf.matMul and the
+ * explicit transposes disappear.
  */
 
 const mm2d = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
@@ -23,24 +28,32 @@ const mm2d = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
   };
 });
 
-function onWasm(): boolean {
-  return tf.getBackend() === 'wasm';
+/** Stock wasm without native kernels: flags are slow there (see above). */
+function slowFlags(): boolean {
+  return tf.getBackend() === 'wasm' && !nativeGemmActive();
 }
 
-/** a [..., m, k] · b [..., k, n] with equal batch dims. */
-export function matmul(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
-  if (!onWasm()) return tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D);
-  if (a.rank === 2) return mm2d(a, b);
-  const batchShape = a.shape.slice(0, -2);
-  const [m, k] = a.shape.slice(-2) as [number, number];
-  const n = b.shape[b.rank - 1]!;
-  if (a.rank === 3) return tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D);
-  const count = batchShape.reduce((x, y) => x * y, 1);
-  const product = tf.matMul(
-    tf.reshape(a, [count, m, k]) as tf.Tensor3D,
-    tf.reshape(b, [count, k, n]) as tf.Tensor3D,
-  );
-  return tf.reshape(product, [...batchShape, m, n]);
+/**
+ * op(a) [..., m, k] · op(b) [..., k, n] with equal batch dims, where op transposes the last two
+ * axes when its flag is set.
+ */
+export function matmul(a: tf.Tensor, b: tf.Tensor, transposeA = false, transposeB = false): tf.Tensor {
+  if (a.rank > 3) {
+    const batchShape = a.shape.slice(0, -2);
+    const count = batchShape.reduce((x, y) => x * y, 1);
+    const product = matmul(
+      tf.reshape(a, [count, ...a.shape.slice(-2)]),
+      tf.reshape(b, [count, ...b.shape.slice(-2)]),
+      transposeA,
+      transposeB,
+    );
+    return tf.reshape(product, [...batchShape, ...product.shape.slice(-2)]);
+  }
+  if (!slowFlags()) return tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D, transposeA, transposeB);
+  const ea = transposeA ? transposeLast(a) : a;
+  const eb = transposeB ? transposeLast(b) : b;
+  if (a.rank === 2) return mm2d(ea, eb);
+  return tf.matMul(ea as tf.Tensor3D, eb as tf.Tensor3D);
 }
 
 /** Swap the last two axes. */

@@ -31,7 +31,7 @@ describe('backends', () => {
       process.stderr.write = write;
     }
     expect(line).toMatch(
-      /backend: wasm \(SIMD, 1 thread\) \[skipped tensorflow: .*tfjs-node-gpu not installed/,
+      /backend: wasm \(SIMD, 1 thread\)( \+ native kernels \([^)]*\))? \[skipped tensorflow: .*tfjs-node-gpu not installed/,
     );
     expect(tf.getBackend()).toBe('wasm');
   });

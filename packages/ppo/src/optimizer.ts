@@ -1,4 +1,5 @@
 import { StepcoderError } from '@stepcoder/core';
+import { createAdamOptimizer } from '@stepcoder/model/base';
 import * as tf from '@tensorflow/tfjs-core';
 import { readTensorFile, writeTensorFile } from './tensor-io.js';
 
@@ -10,8 +11,17 @@ export interface AdamOptions {
   epsilon?: number;
 }
 
+/**
+ * tfjs's Adam (same state, same checkpoints); on wasm with the native kernels it applies each
+ * variable's update in one native pass (`@stepcoder/model`'s `createAdamOptimizer`).
+ */
 export function createAdam(options: AdamOptions): tf.AdamOptimizer {
-  return tf.train.adam(options.lr, options.beta1 ?? 0.9, options.beta2 ?? 0.999, options.epsilon ?? 1e-8);
+  return createAdamOptimizer(
+    options.lr,
+    options.beta1 ?? 0.9,
+    options.beta2 ?? 0.999,
+    options.epsilon ?? 1e-8,
+  );
 }
 
 /**

@@ -1,0 +1,382 @@
+import { StepcoderError } from '@stepcoder/core';
+import type { NativeKernels } from '@stepcoder/native-kernels';
+import * as tf from '@tensorflow/tfjs-core';
+
+/*
+ * Native kernels for the wasm backend (optional peer `@stepcoder/native-kernels`): tfjs's
+ * BatchMatMul on wasm is replaced by a BLAS sgemm that reads and writes the tensors in place in
+ * the wasm heap, and `createAdamOptimizer` applies Adam in one native pass per variable. Every
+ * other kernel stays wasm. Why: the profile of a GPT2_MINI training step (README, Benchmark) is
+ * GEMM-bound, and wasm's 128-bit SIMD without FMA caps XNNPACK at 6–16 GFLOP/s per core against
+ * an optimised BLAS's ~100.
+ */
+
+/** What `@stepcoder/native-kernels` exports (an optional peer, imported at run time). */
+export interface NativeKernelsModule {
+  loadNativeKernels(options?: { library?: string; threads?: number }): NativeKernels;
+}
+
+export interface NativeKernelOptions {
+  /** BLAS library path or soname; default env STEPCODER_BLAS, else OpenBLAS/MKL/BLIS by name. */
+  library?: string;
+  /** BLAS threads; default env STEPCODER_BLAS_THREADS, else 1. */
+  threads?: number;
+}
+
+export interface NativeKernelsInfo {
+  library: string;
+  config: string | null;
+  threads: number;
+  /** One line for logs: "native kernels (OpenBLAS 0.3.21 Haswell, 1 BLAS thread)". */
+  describe: string;
+}
+
+/** The slice of tfjs-backend-wasm's BackendWasm the kernels use (stable across 4.x). */
+interface WasmBackendInternals {
+  wasm: { HEAPU8: Uint8Array };
+  dataIdMap: { get(dataId: object): { memoryOffset: number; refCount: number } | undefined };
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+}
+
+let handle: NativeKernels | undefined;
+let info: NativeKernelsInfo | undefined;
+let originalBatchMatMul: tf.KernelConfig | undefined;
+let originalTranspose: tf.KernelConfig | undefined;
+
+/** True while BatchMatMul on wasm is the native one. */
+export function nativeGemmActive(): boolean {
+  return originalBatchMatMul !== undefined && tf.getBackend() === 'wasm';
+}
+
+/** The loaded native kernels while active (for `createAdamOptimizer`), else undefined. */
+export function activeNativeKernels(): NativeKernels | undefined {
+  return originalBatchMatMul ? handle : undefined;
+}
+
+export function nativeKernelsInfo(): NativeKernelsInfo | undefined {
+  return originalBatchMatMul ? info : undefined;
+}
+
+function wasmInternals(backend: unknown): WasmBackendInternals {
+  return backend as WasmBackendInternals;
+}
+
+/** Byte offset of a tensor's data in the wasm heap. */
+export function heapOffset(backend: unknown, t: { dataId: object }): number {
+  const entry = wasmInternals(backend).dataIdMap.get(t.dataId);
+  if (!entry) throw new StepcoderError('NOT_READY', 'tensor data is not on the wasm backend (disposed?)');
+  return entry.memoryOffset;
+}
+
+function product(shape: readonly number[]): number {
+  return shape.reduce((x, y) => x * y, 1);
+}
+
+function makeBatchMatMul(native: NativeKernels, fallback: tf.KernelConfig): tf.KernelFunc {
+  return (args) => {
+    const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
+    const ar = a.shape.length;
+    const br = b.shape.length;
+    const batchA = a.shape.slice(0, -2);
+    const batchB = b.shape.slice(0, -2);
+    const countA = product(batchA);
+    const countB = product(batchB);
+    // General broadcasting ([2,1,m,k]·[1,3,k,n]) and non-float inputs keep wasm's own kernel.
+    const sameBatch =
+      countA === countB && batchA.length === batchB.length && batchA.every((d, i) => d === batchB[i]);
+    if (
+      a.dtype !== 'float32' ||
+      b.dtype !== 'float32' ||
+      ar < 2 ||
+      br < 2 ||
+      !(sameBatch || (countA === 1 && ar === 2) || (countB === 1 && br === 2))
+    ) {
+      return fallback.kernelFunc(args);
+    }
+    const m = transposeA ? a.shape[ar - 1]! : a.shape[ar - 2]!;
+    const k = transposeA ? a.shape[ar - 2]! : a.shape[ar - 1]!;
+    const kb = transposeB ? b.shape[br - 1]! : b.shape[br - 2]!;
+    const n = transposeB ? b.shape[br - 2]! : b.shape[br - 1]!;
+    if (k !== kb) {
+      throw new Error(
+        `Error in matMul: inner shapes (${k}) and (${kb}) of Tensors with shapes ${a.shape} and ${b.shape} and transposeA=${transposeA} and transposeB=${transposeB} must match.`,
+      );
+    }
+    const batch = Math.max(countA, countB);
+    const outShape = [...(countA >= countB ? batchA : batchB), m, n];
+    const backend = wasmInternals(args.backend);
+    const out = backend.makeOutput(outShape, 'float32');
+    // The heap's buffer is read after makeOutput: an allocation may have grown (replaced) it.
+    native.sgemm(
+      backend.wasm.HEAPU8.buffer as ArrayBuffer,
+      batch,
+      m,
+      n,
+      k,
+      transposeA,
+      transposeB,
+      heapOffset(backend, a),
+      countA === 1 ? 0 : m * k * 4,
+      heapOffset(backend, b),
+      countB === 1 ? 0 : k * n * 4,
+      heapOffset(backend, out),
+      m * n * 4,
+    );
+    return out;
+  };
+}
+
+/**
+ * wasm's Transpose takes a generic per-element path for rank > 2 permutations: the attention
+ * head split [B,T,3,H,hd] → [3,B,H,T,hd] of GPT2_MINI took ~6 ms for 147k floats, and the 24
+ * such transposes of a 2×64 training step were 47% of its kernel time once GEMM was native.
+ */
+function makeTranspose(native: NativeKernels, fallback: tf.KernelConfig): tf.KernelFunc {
+  return (args) => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    const { perm } = args.attrs as { perm: number[] };
+    if ((x.dtype !== 'float32' && x.dtype !== 'int32') || x.shape.length > 8 || x.shape.length === 0) {
+      return fallback.kernelFunc(args);
+    }
+    const backend = wasmInternals(args.backend);
+    const out = backend.makeOutput(
+      perm.map((p) => x.shape[p]!),
+      x.dtype,
+    );
+    native.transpose(
+      backend.wasm.HEAPU8.buffer as ArrayBuffer,
+      x.shape,
+      perm,
+      heapOffset(backend, x),
+      heapOffset(backend, out),
+    );
+    return out;
+  };
+}
+
+/** Kernel names of the fused ops (not tfjs kernels: registered for wasm while native is on). */
+export const FUSED_KERNELS = {
+  linear: 'StepcoderLinear',
+  layerNorm: 'StepcoderLayerNorm',
+  gelu: 'StepcoderGelu',
+  attendOne: 'StepcoderAttendOne',
+} as const;
+
+/** x [N, K] · w [K, M] + b [M] as one GEMM with β = 1 over the broadcast bias. */
+function makeLinear(native: NativeKernels): tf.KernelFunc {
+  return (args) => {
+    const { x, w, b } = args.inputs as { x: tf.TensorInfo; w: tf.TensorInfo; b: tf.TensorInfo };
+    const [n, k] = x.shape as [number, number];
+    const m = w.shape[1]!;
+    const backend = wasmInternals(args.backend);
+    const out = backend.makeOutput([n, m], 'float32');
+    native.sgemm(
+      backend.wasm.HEAPU8.buffer as ArrayBuffer,
+      1,
+      n,
+      m,
+      k,
+      false,
+      false,
+      heapOffset(backend, x),
+      0,
+      heapOffset(backend, w),
+      0,
+      heapOffset(backend, out),
+      0,
+      heapOffset(backend, b),
+    );
+    return out;
+  };
+}
+
+/** LayerNorm over the last axis; with `stats`, also x̂ (x's shape) and rstd (x's shape, last axis 1). */
+function makeLayerNorm(native: NativeKernels): tf.KernelFunc {
+  return (args) => {
+    const { x, g, b } = args.inputs as { x: tf.TensorInfo; g: tf.TensorInfo; b: tf.TensorInfo };
+    const { eps, stats } = args.attrs as { eps: number; stats: boolean };
+    const d = x.shape[x.shape.length - 1]!;
+    const rows = product(x.shape) / d;
+    const backend = wasmInternals(args.backend);
+    const y = backend.makeOutput([...x.shape], 'float32');
+    const xhat = stats ? backend.makeOutput([...x.shape], 'float32') : undefined;
+    const rstd = stats ? backend.makeOutput([...x.shape.slice(0, -1), 1], 'float32') : undefined;
+    native.layerNorm(
+      backend.wasm.HEAPU8.buffer as ArrayBuffer,
+      rows,
+      d,
+      eps,
+      heapOffset(backend, x),
+      heapOffset(backend, g),
+      heapOffset(backend, b),
+      heapOffset(backend, y),
+      xhat ? heapOffset(backend, xhat) : -1,
+      rstd ? heapOffset(backend, rstd) : -1,
+    );
+    return xhat && rstd ? [y, xhat, rstd] : y;
+  };
+}
+
+/** gelu_new; with `withSigmoid`, also σ(2u) for the backward pass. */
+function makeGelu(native: NativeKernels): tf.KernelFunc {
+  return (args) => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    const { withSigmoid } = args.attrs as { withSigmoid: boolean };
+    const backend = wasmInternals(args.backend);
+    const y = backend.makeOutput([...x.shape], 'float32');
+    const s = withSigmoid ? backend.makeOutput([...x.shape], 'float32') : undefined;
+    native.gelu(
+      backend.wasm.HEAPU8.buffer as ArrayBuffer,
+      product(x.shape),
+      heapOffset(backend, x),
+      heapOffset(backend, y),
+      s ? heapOffset(backend, s) : -1,
+    );
+    return s ? [y, s] : y;
+  };
+}
+
+/**
+ * KV-cache decoding attention: q [B,H,1,hd] over K, V [B,H,S,hd] with an additive bias
+ * [1 or B, S]; out has q's shape. Replaces ~10 kernels per layer per generated token.
+ */
+function makeAttendOne(native: NativeKernels): tf.KernelFunc {
+  return (args) => {
+    const { q, k, v, bias } = args.inputs as Record<'q' | 'k' | 'v' | 'bias', tf.TensorInfo>;
+    const { scale } = args.attrs as { scale: number };
+    const [b, h, , hd] = q.shape as [number, number, number, number];
+    const s = k.shape[2]!;
+    const backend = wasmInternals(args.backend);
+    const out = backend.makeOutput([...q.shape], 'float32');
+    native.attendOne(
+      backend.wasm.HEAPU8.buffer as ArrayBuffer,
+      b,
+      h,
+      s,
+      hd,
+      scale,
+      heapOffset(backend, q),
+      heapOffset(backend, k),
+      heapOffset(backend, v),
+      heapOffset(backend, bias),
+      bias.shape[0]!,
+      heapOffset(backend, out),
+    );
+    return out;
+  };
+}
+
+/** True when the fused kernels can run: native on, wasm active, all inputs float32. */
+export function fusedKernelsActive(...inputs: tf.Tensor[]): boolean {
+  return nativeGemmActive() && inputs.every((t) => t.dtype === 'float32');
+}
+
+/** Run a fused kernel (only while `fusedKernelsActive()`). */
+export function runFused(
+  name: (typeof FUSED_KERNELS)[keyof typeof FUSED_KERNELS],
+  inputs: Record<string, tf.Tensor>,
+  attrs: Record<string, number | boolean> = {},
+): tf.Tensor | tf.Tensor[] {
+  return tf.engine().runKernel(name, inputs as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as
+    | tf.Tensor
+    | tf.Tensor[];
+}
+
+async function importNativeModule(): Promise<NativeKernelsModule> {
+  const pkg = '@stepcoder/native-kernels';
+  try {
+    return (await import(/* @vite-ignore */ pkg)) as NativeKernelsModule;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    const missing = code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
+    throw new StepcoderError(
+      'BACKEND_UNAVAILABLE',
+      missing ? `${pkg} not installed` : `${pkg} failed to import: ${(err as Error).message.split('\n')[0]}`,
+    );
+  }
+}
+
+/**
+ * Route the wasm backend's BatchMatMul through a native BLAS and enable the native Adam step.
+ * The wasm backend must be active. Throws `StepcoderError('BACKEND_UNAVAILABLE')` with the reason
+ * when the addon or a BLAS is missing; idempotent (a second call only changes the thread count).
+ */
+export async function enableNativeKernels(
+  options: NativeKernelOptions = {},
+  module?: NativeKernelsModule,
+): Promise<NativeKernelsInfo> {
+  if (tf.getBackend() !== 'wasm') {
+    throw new StepcoderError(
+      'BACKEND_UNAVAILABLE',
+      `native kernels plug into the wasm backend; the active backend is '${tf.getBackend()}'`,
+    );
+  }
+  const mod = module ?? (await importNativeModule());
+  const native = mod.loadNativeKernels(options);
+  handle = native;
+  if (!originalBatchMatMul) {
+    const original = tf.getKernel('BatchMatMul', 'wasm');
+    if (!original)
+      throw new StepcoderError('BACKEND_UNAVAILABLE', 'wasm backend has no BatchMatMul kernel to replace');
+    tf.unregisterKernel('BatchMatMul', 'wasm');
+    tf.registerKernel({
+      kernelName: 'BatchMatMul',
+      backendName: 'wasm',
+      kernelFunc: makeBatchMatMul(native, original),
+    });
+    const transpose = tf.getKernel('Transpose', 'wasm');
+    if (transpose) {
+      tf.unregisterKernel('Transpose', 'wasm');
+      tf.registerKernel({
+        kernelName: 'Transpose',
+        backendName: 'wasm',
+        kernelFunc: makeTranspose(native, transpose),
+      });
+      originalTranspose = transpose;
+    }
+    tf.registerKernel({
+      kernelName: FUSED_KERNELS.linear,
+      backendName: 'wasm',
+      kernelFunc: makeLinear(native),
+    });
+    tf.registerKernel({
+      kernelName: FUSED_KERNELS.layerNorm,
+      backendName: 'wasm',
+      kernelFunc: makeLayerNorm(native),
+    });
+    tf.registerKernel({ kernelName: FUSED_KERNELS.gelu, backendName: 'wasm', kernelFunc: makeGelu(native) });
+    tf.registerKernel({ kernelName: FUSED_KERNELS.attendOne, backendName: 'wasm', kernelFunc: makeAttendOne(native) });
+    originalBatchMatMul = original;
+  }
+  const threads = native.threads();
+  // "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64" → "OpenBLAS 0.3.21 Haswell"
+  const name = native.library.config
+    ? native.library.config
+        .split(/\s+/)
+        .filter((w) => !/^(NO_|USE_|DYNAMIC_|MAX_|SMP|OPENMP)/.test(w))
+        .join(' ')
+    : (native.library.path.split('/').pop() ?? native.library.path);
+  info = {
+    library: native.library.path,
+    config: native.library.config,
+    threads,
+    describe: `native kernels (${name}, ${threads === -1 ? 'library-chosen' : threads} BLAS thread${threads === 1 ? '' : 's'})`,
+  };
+  return info;
+}
+
+/** Put wasm's own BatchMatMul back (benchmarks compare both in one process). */
+export function disableNativeKernels(): void {
+  if (!originalBatchMatMul) return;
+  tf.unregisterKernel('BatchMatMul', 'wasm');
+  tf.registerKernel(originalBatchMatMul);
+  originalBatchMatMul = undefined;
+  for (const name of Object.values(FUSED_KERNELS)) tf.unregisterKernel(name, 'wasm');
+  if (originalTranspose) {
+    tf.unregisterKernel('Transpose', 'wasm');
+    tf.registerKernel(originalTranspose);
+    originalTranspose = undefined;
+  }
+  info = undefined;
+}

@@ -1,0 +1,12 @@
+{
+  "targets": [
+    {
+      "target_name": "stepcoder_native",
+      "sources": ["native/kernels.c"],
+      "cflags": ["-O3", "-std=c11", "-fno-strict-aliasing"],
+      "cflags!": ["-O2"],
+      "libraries": ["-ldl"],
+      "defines": ["NAPI_VERSION=8"]
+    }
+  ]
+}

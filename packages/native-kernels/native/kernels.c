@@ -1,0 +1,480 @@
+/*
+ * Optional native CPU kernels for @stepcoder/model's wasm backend.
+ *
+ * GEMM: an optimised BLAS (OpenBLAS, MKL, BLIS) is opened with dlopen at run time, so this addon
+ * builds without BLAS headers or libraries and a machine without one simply reports why it has
+ * none. The kernels read and write float32 data in place inside an ArrayBuffer (the wasm heap),
+ * at byte offsets the JS side takes from the tfjs backend: no copies in or out.
+ *
+ * Adam: one fused pass per variable (moments, bias correction, update) in the same float32
+ * arithmetic as tfjs's AdamOptimizer, instead of ~10 elementwise kernels each reading and
+ * writing the whole tensor.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <math.h>
+#include <node_api.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { CblasRowMajor = 101, CblasNoTrans = 111, CblasTrans = 112 };
+
+typedef void (*sgemm_fn)(int order, int transA, int transB, int M, int N, int K, float alpha,
+                         const float *A, int lda, const float *B, int ldb, float beta, float *C,
+                         int ldc);
+typedef void (*set_threads_fn)(int);
+typedef int (*get_threads_fn)(void);
+typedef char *(*get_config_fn)(void);
+
+typedef struct {
+  void *handle;
+  sgemm_fn sgemm;
+  set_threads_fn set_threads;
+  get_threads_fn get_threads;
+  get_config_fn get_config;
+  char path[1024];
+} blas_lib;
+
+/* One BLAS per process: dlopen handles are process-wide and the library's thread pool is too. */
+static blas_lib lib;
+
+#define THROW(env, msg)                        \
+  do {                                         \
+    napi_throw_error((env), NULL, (msg));      \
+    return NULL;                               \
+  } while (0)
+
+#define CHECK(env, call)                                           \
+  do {                                                             \
+    if ((call) != napi_ok) THROW((env), "N-API call failed: " #call); \
+  } while (0)
+
+static int get_int(napi_env env, napi_value v, int64_t *out) {
+  return napi_get_value_int64(env, v, out) == napi_ok;
+}
+
+static int get_f32(napi_env env, napi_value v, float *out) {
+  double d;
+  if (napi_get_value_double(env, v, &d) != napi_ok) return 0;
+  *out = (float)d;
+  return 1;
+}
+
+/* load(path): dlopen a BLAS and resolve its symbols; returns {path, config} or throws. */
+static napi_value load(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char path[1024];
+  size_t len = 0;
+  if (argc < 1 || napi_get_value_string_utf8(env, argv[0], path, sizeof path, &len) != napi_ok)
+    THROW(env, "load(path): path must be a string");
+  void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  if (!handle) {
+    char msg[1400];
+    snprintf(msg, sizeof msg, "dlopen failed: %s", dlerror());
+    THROW(env, msg);
+  }
+  sgemm_fn sgemm = (sgemm_fn)dlsym(handle, "cblas_sgemm");
+  if (!sgemm) {
+    dlclose(handle);
+    THROW(env, "the library has no cblas_sgemm symbol");
+  }
+  if (lib.handle && lib.handle != handle) dlclose(lib.handle);
+  lib.handle = handle;
+  lib.sgemm = sgemm;
+  lib.set_threads = (set_threads_fn)dlsym(handle, "openblas_set_num_threads");
+  if (!lib.set_threads) lib.set_threads = (set_threads_fn)dlsym(handle, "MKL_Set_Num_Threads");
+  if (!lib.set_threads) lib.set_threads = (set_threads_fn)dlsym(handle, "bli_thread_set_num_threads");
+  lib.get_threads = (get_threads_fn)dlsym(handle, "openblas_get_num_threads");
+  if (!lib.get_threads) lib.get_threads = (get_threads_fn)dlsym(handle, "MKL_Get_Max_Threads");
+  lib.get_config = (get_config_fn)dlsym(handle, "openblas_get_config");
+  /* Where the loader actually found it (a soname resolves through the search path). */
+  Dl_info where;
+  if (dladdr((void *)sgemm, &where) && where.dli_fname)
+    snprintf(lib.path, sizeof lib.path, "%s", where.dli_fname);
+  else
+    snprintf(lib.path, sizeof lib.path, "%s", path);
+
+  napi_value result, v;
+  CHECK(env, napi_create_object(env, &result));
+  CHECK(env, napi_create_string_utf8(env, lib.path, NAPI_AUTO_LENGTH, &v));
+  CHECK(env, napi_set_named_property(env, result, "path", v));
+  if (lib.get_config) {
+    CHECK(env, napi_create_string_utf8(env, lib.get_config(), NAPI_AUTO_LENGTH, &v));
+  } else {
+    CHECK(env, napi_get_null(env, &v));
+  }
+  CHECK(env, napi_set_named_property(env, result, "config", v));
+  CHECK(env, napi_get_boolean(env, lib.set_threads != NULL, &v));
+  CHECK(env, napi_set_named_property(env, result, "canSetThreads", v));
+  return result;
+}
+
+static napi_value set_threads(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int64_t n;
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || !get_int(env, argv[0], &n) || n < 1) THROW(env, "setThreads(n): n must be >= 1");
+  if (!lib.handle) THROW(env, "no BLAS loaded");
+  if (!lib.set_threads) THROW(env, "this BLAS has no thread-count setter");
+  lib.set_threads((int)n);
+  return NULL;
+}
+
+static napi_value get_threads(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value v;
+  int n = (lib.handle && lib.get_threads) ? lib.get_threads() : -1;
+  CHECK(env, napi_create_int32(env, n, &v));
+  return v;
+}
+
+/* Resolve an ArrayBuffer argument to its data pointer and length. */
+static int buffer_of(napi_env env, napi_value v, uint8_t **data, size_t *len) {
+  bool is_ab = false;
+  if (napi_is_arraybuffer(env, v, &is_ab) != napi_ok || !is_ab) return 0;
+  void *p;
+  if (napi_get_arraybuffer_info(env, v, &p, len) != napi_ok) return 0;
+  *data = (uint8_t *)p;
+  return 1;
+}
+
+static int in_bounds(size_t len, int64_t offset, int64_t count) {
+  return offset >= 0 && count >= 0 && (offset & 3) == 0 && (uint64_t)offset + (uint64_t)count * 4 <= len;
+}
+
+/*
+ * sgemm(heap, batch, M, N, K, transA, transB, aOff, aStride, bOff, bStride, cOff, cStride, biasOff):
+ * C[i] = op(A[i]) · op(B[i]) (+ bias, a length-N row added to every row when biasOff ≥ 0) for
+ * i < batch, row-major, offsets and strides in bytes (stride 0 broadcasts an operand). op(A) is
+ * M×K, op(B) is K×N, C is M×N.
+ */
+static napi_value sgemm(napi_env env, napi_callback_info info) {
+  size_t argc = 14;
+  napi_value argv[14];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 14) THROW(env, "sgemm: expected 14 arguments");
+  if (!lib.sgemm) THROW(env, "sgemm: no BLAS loaded");
+  uint8_t *heap;
+  size_t len;
+  if (!buffer_of(env, argv[0], &heap, &len)) THROW(env, "sgemm: heap must be an ArrayBuffer");
+  int64_t a[13];
+  for (int i = 0; i < 13; i++)
+    if (!get_int(env, argv[i + 1], &a[i])) THROW(env, "sgemm: integer arguments expected");
+  int64_t biasOff = a[12];
+  if (biasOff >= 0 && !in_bounds(len, biasOff, a[2])) THROW(env, "sgemm: bias outside the buffer or misaligned");
+  int64_t batch = a[0], M = a[1], N = a[2], K = a[3];
+  int ta = a[4] != 0, tb = a[5] != 0;
+  int64_t aOff = a[6], aStride = a[7], bOff = a[8], bStride = a[9], cOff = a[10], cStride = a[11];
+  if (batch < 0 || M < 0 || N < 0 || K < 0 || M > INT32_MAX || N > INT32_MAX || K > INT32_MAX)
+    THROW(env, "sgemm: bad dimensions");
+  if (batch == 0 || M == 0 || N == 0) return NULL;
+  int64_t last = batch - 1;
+  if (!in_bounds(len, aOff + last * aStride, M * K) || !in_bounds(len, bOff + last * bStride, K * N) ||
+      !in_bounds(len, cOff + last * cStride, M * N) || !in_bounds(len, aOff, M * K) ||
+      !in_bounds(len, bOff, K * N) || !in_bounds(len, cOff, M * N) || (aStride & 3) || (bStride & 3) ||
+      (cStride & 3))
+    THROW(env, "sgemm: operand outside the buffer or misaligned");
+  int lda = ta ? (int)M : (int)K;
+  int ldb = tb ? (int)K : (int)N;
+  for (int64_t i = 0; i < batch; i++) {
+    const float *A = (const float *)(heap + aOff + i * aStride);
+    const float *B = (const float *)(heap + bOff + i * bStride);
+    float *C = (float *)(heap + cOff + i * cStride);
+    float beta = 0.0f;
+    if (biasOff >= 0) {
+      const float *bias = (const float *)(heap + biasOff);
+      for (int64_t r = 0; r < M; r++) memcpy(C + r * N, bias, (size_t)N * 4);
+      beta = 1.0f;
+    } else if (K == 0) {
+      memset(C, 0, (size_t)(M * N) * 4);
+    }
+    if (K == 0) continue;
+    lib.sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M,
+              (int)N, (int)K, 1.0f, A, lda, B, ldb, beta, C, (int)N);
+  }
+  return NULL;
+}
+
+/*
+ * adam(heap, n, valueOff, gradOff, mOff, vOff, lr, beta1, beta2, eps, accBeta1, accBeta2):
+ * tfjs AdamOptimizer.applyGradients for one variable, in place, in float32:
+ *   m = b1·m + (1−b1)·g;  v = b2·v + (1−b2)·g²
+ *   x = ((m / (1 − accB1)) / (sqrt(v / (1 − accB2)) + eps)) · (−lr) + x
+ */
+static napi_value adam(napi_env env, napi_callback_info info) {
+  size_t argc = 12;
+  napi_value argv[12];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 12) THROW(env, "adam: expected 12 arguments");
+  uint8_t *heap;
+  size_t len;
+  if (!buffer_of(env, argv[0], &heap, &len)) THROW(env, "adam: heap must be an ArrayBuffer");
+  int64_t ints[5];
+  for (int i = 0; i < 5; i++)
+    if (!get_int(env, argv[i + 1], &ints[i])) THROW(env, "adam: integer arguments expected");
+  double lr_d, b1_d, b2_d;
+  float eps, acc1, acc2;
+  if (napi_get_value_double(env, argv[6], &lr_d) != napi_ok ||
+      napi_get_value_double(env, argv[7], &b1_d) != napi_ok ||
+      napi_get_value_double(env, argv[8], &b2_d) != napi_ok || !get_f32(env, argv[9], &eps) ||
+      !get_f32(env, argv[10], &acc1) || !get_f32(env, argv[11], &acc2))
+    THROW(env, "adam: number arguments expected");
+  int64_t n = ints[0];
+  for (int i = 1; i < 5; i++)
+    if (!in_bounds(len, ints[i], n)) THROW(env, "adam: operand outside the buffer or misaligned");
+  float *x = (float *)(heap + ints[1]);
+  const float *g = (const float *)(heap + ints[2]);
+  float *m = (float *)(heap + ints[3]);
+  float *v = (float *)(heap + ints[4]);
+  /* Constants rounded as tfjs rounds them: JS numbers (doubles) become float32 scalars, while
+   * 1 − accBeta is a float32 tensor subtraction. */
+  const float b1 = (float)b1_d, b2 = (float)b2_d;
+  const float c1 = (float)(1.0 - b1_d), c2 = (float)(1.0 - b2_d);
+  const float d1 = 1.0f - acc1, d2 = 1.0f - acc2;
+  const float neg_lr = (float)(-lr_d);
+  for (int64_t i = 0; i < n; i++) {
+    float gi = g[i];
+    float mi = m[i] * b1 + gi * c1;
+    float vi = v[i] * b2 + (gi * gi) * c2;
+    m[i] = mi;
+    v[i] = vi;
+    /* Same operation order as tfjs: ((m̂ / (√v̂ + ε)) · −lr) + x, each step rounded to float32. */
+    x[i] = ((mi / d1) / (sqrtf(vi / d2) + eps)) * neg_lr + x[i];
+  }
+  return NULL;
+}
+
+/*
+ * transpose(heap, shape[], perm[], inOff, outOff): out = x.transpose(perm) for 4-byte elements;
+ * out.shape[d] = shape[perm[d]]. The innermost output axis is copied with memcpy when it is
+ * contiguous in the input (the common attention head split/merge), else with a strided loop.
+ */
+#define MAX_RANK 8
+static napi_value transpose(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 5) THROW(env, "transpose: expected 5 arguments");
+  uint8_t *heap;
+  size_t len;
+  if (!buffer_of(env, argv[0], &heap, &len)) THROW(env, "transpose: heap must be an ArrayBuffer");
+  uint32_t rank, prank;
+  if (napi_get_array_length(env, argv[1], &rank) != napi_ok ||
+      napi_get_array_length(env, argv[2], &prank) != napi_ok || rank != prank || rank < 1 || rank > MAX_RANK)
+    THROW(env, "transpose: shape and perm must be arrays of equal length 1..8");
+  int64_t shape[MAX_RANK], perm[MAX_RANK], in_stride[MAX_RANK], oshape[MAX_RANK], ist[MAX_RANK];
+  int seen[MAX_RANK] = {0};
+  int64_t total = 1;
+  for (uint32_t d = 0; d < rank; d++) {
+    napi_value v;
+    if (napi_get_element(env, argv[1], d, &v) != napi_ok || !get_int(env, v, &shape[d]) || shape[d] < 0)
+      THROW(env, "transpose: bad shape");
+    if (napi_get_element(env, argv[2], d, &v) != napi_ok || !get_int(env, v, &perm[d]) || perm[d] < 0 ||
+        perm[d] >= (int64_t)rank || seen[perm[d]]++)
+      THROW(env, "transpose: perm must be a permutation of 0..rank-1");
+    total *= shape[d];
+  }
+  int64_t inOff, outOff;
+  if (!get_int(env, argv[3], &inOff) || !get_int(env, argv[4], &outOff)) THROW(env, "transpose: bad offsets");
+  if (!in_bounds(len, inOff, total) || !in_bounds(len, outOff, total))
+    THROW(env, "transpose: operand outside the buffer or misaligned");
+  if (total == 0) return NULL;
+  in_stride[rank - 1] = 1;
+  for (int d = (int)rank - 2; d >= 0; d--) in_stride[d] = in_stride[d + 1] * shape[d + 1];
+  for (uint32_t d = 0; d < rank; d++) {
+    oshape[d] = shape[perm[d]];
+    ist[d] = in_stride[perm[d]];
+  }
+  const uint32_t *in = (const uint32_t *)(heap + inOff);
+  uint32_t *out = (uint32_t *)(heap + outOff);
+  const int64_t inner = oshape[rank - 1], s = ist[rank - 1];
+  const int64_t outer = total / inner;
+  int64_t idx[MAX_RANK] = {0};
+  int64_t base = 0;
+  for (int64_t o = 0; o < outer; o++) {
+    const uint32_t *src = in + base;
+    if (s == 1) {
+      memcpy(out, src, (size_t)inner * 4);
+    } else {
+      for (int64_t j = 0; j < inner; j++) out[j] = src[j * s];
+    }
+    out += inner;
+    for (int d = (int)rank - 2; d >= 0; d--) {
+      idx[d]++;
+      base += ist[d];
+      if (idx[d] < oshape[d]) break;
+      base -= ist[d] * oshape[d];
+      idx[d] = 0;
+    }
+  }
+  return NULL;
+}
+
+/*
+ * layer_norm(heap, rows, d, eps, xOff, gOff, bOff, yOff, xhatOff, rstdOff): LayerNorm over the
+ * last axis, y = x̂·g + b with x̂ = (x − mean)·rstd, rstd = 1/√(var + eps) (biased variance).
+ * Mean and variance accumulate in double. xhatOff/rstdOff < 0 skip those outputs (inference).
+ */
+static napi_value layer_norm(napi_env env, napi_callback_info info) {
+  size_t argc = 10;
+  napi_value argv[10];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 10) THROW(env, "layerNorm: expected 10 arguments");
+  uint8_t *heap;
+  size_t len;
+  if (!buffer_of(env, argv[0], &heap, &len)) THROW(env, "layerNorm: heap must be an ArrayBuffer");
+  int64_t rows, d, off[6];
+  double eps;
+  if (!get_int(env, argv[1], &rows) || !get_int(env, argv[2], &d) ||
+      napi_get_value_double(env, argv[3], &eps) != napi_ok || rows < 0 || d < 1)
+    THROW(env, "layerNorm: bad sizes");
+  for (int i = 0; i < 6; i++)
+    if (!get_int(env, argv[4 + i], &off[i])) THROW(env, "layerNorm: integer offsets expected");
+  const int64_t counts[6] = {rows * d, d, d, rows * d, rows * d, rows};
+  for (int i = 0; i < 6; i++)
+    if ((i < 4 || off[i] >= 0) && !in_bounds(len, off[i], counts[i]))
+      THROW(env, "layerNorm: operand outside the buffer or misaligned");
+  const float *x = (const float *)(heap + off[0]);
+  const float *g = (const float *)(heap + off[1]);
+  const float *b = (const float *)(heap + off[2]);
+  float *y = (float *)(heap + off[3]);
+  float *xhat = off[4] >= 0 ? (float *)(heap + off[4]) : NULL;
+  float *rstd_out = off[5] >= 0 ? (float *)(heap + off[5]) : NULL;
+  for (int64_t r = 0; r < rows; r++) {
+    const float *xr = x + r * d;
+    double sum = 0;
+    for (int64_t j = 0; j < d; j++) sum += xr[j];
+    const float mean = (float)(sum / (double)d);
+    double sq = 0;
+    for (int64_t j = 0; j < d; j++) {
+      const double c = (double)(xr[j] - mean);
+      sq += c * c;
+    }
+    const float rstd = (float)(1.0 / sqrt(sq / (double)d + eps));
+    if (rstd_out) rstd_out[r] = rstd;
+    float *yr = y + r * d;
+    float *hr = xhat ? xhat + r * d : NULL;
+    for (int64_t j = 0; j < d; j++) {
+      const float h = (xr[j] - mean) * rstd;
+      if (hr) hr[j] = h;
+      yr[j] = h * g[j] + b[j];
+    }
+  }
+  return NULL;
+}
+
+/*
+ * gelu(heap, n, xOff, yOff, sOff): gelu_new as x·σ(2u), u = c·(x + a·x³); s = σ(2u) is written
+ * at sOff when ≥ 0 (the backward pass needs it).
+ */
+static napi_value gelu(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 5) THROW(env, "gelu: expected 5 arguments");
+  uint8_t *heap;
+  size_t len;
+  if (!buffer_of(env, argv[0], &heap, &len)) THROW(env, "gelu: heap must be an ArrayBuffer");
+  int64_t n, xo, yo, so;
+  if (!get_int(env, argv[1], &n) || !get_int(env, argv[2], &xo) || !get_int(env, argv[3], &yo) ||
+      !get_int(env, argv[4], &so))
+    THROW(env, "gelu: integer arguments expected");
+  if (!in_bounds(len, xo, n) || !in_bounds(len, yo, n) || (so >= 0 && !in_bounds(len, so, n)))
+    THROW(env, "gelu: operand outside the buffer or misaligned");
+  const float *x = (const float *)(heap + xo);
+  float *y = (float *)(heap + yo);
+  float *s = so >= 0 ? (float *)(heap + so) : NULL;
+  const float k1 = (float)(2.0 * 0.7978845608028654 * 0.044715), k0 = (float)(2.0 * 0.7978845608028654);
+  for (int64_t i = 0; i < n; i++) {
+    const float xi = x[i];
+    const float z = xi * (xi * xi * k1 + k0);
+    const float si = 1.0f / (1.0f + expf(-z));
+    if (s) s[i] = si;
+    y[i] = xi * si;
+  }
+  return NULL;
+}
+
+/*
+ * attendOne(heap, B, H, S, hd, scale, qOff, kOff, vOff, biasOff, biasBatch, outOff): attention of
+ * one new query per (batch, head) over S cached keys (KV-cache decoding):
+ * out[b,h] = softmax(q[b,h]·K[b,h]ᵀ·scale + bias[b]) · V[b,h]; q [B,H,hd], K/V [B,H,S,hd],
+ * bias [biasBatch,S] additive (biasBatch 1 broadcasts), out [B,H,hd]. Softmax in float32 with
+ * the max subtracted, as tfjs computes it.
+ */
+static napi_value attend_one(napi_env env, napi_callback_info info) {
+  size_t argc = 12;
+  napi_value argv[12];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 12) THROW(env, "attendOne: expected 12 arguments");
+  uint8_t *heap;
+  size_t len;
+  if (!buffer_of(env, argv[0], &heap, &len)) THROW(env, "attendOne: heap must be an ArrayBuffer");
+  int64_t B, H, S, hd, qo, ko, vo, bo, bb, oo;
+  double scale_d;
+  if (!get_int(env, argv[1], &B) || !get_int(env, argv[2], &H) || !get_int(env, argv[3], &S) ||
+      !get_int(env, argv[4], &hd) || napi_get_value_double(env, argv[5], &scale_d) != napi_ok ||
+      !get_int(env, argv[6], &qo) || !get_int(env, argv[7], &ko) || !get_int(env, argv[8], &vo) ||
+      !get_int(env, argv[9], &bo) || !get_int(env, argv[10], &bb) || !get_int(env, argv[11], &oo))
+    THROW(env, "attendOne: number arguments expected");
+  if (B < 0 || H < 0 || S < 1 || hd < 1 || (bb != 1 && bb != B)) THROW(env, "attendOne: bad sizes");
+  if (!in_bounds(len, qo, B * H * hd) || !in_bounds(len, ko, B * H * S * hd) ||
+      !in_bounds(len, vo, B * H * S * hd) || !in_bounds(len, bo, bb * S) || !in_bounds(len, oo, B * H * hd))
+    THROW(env, "attendOne: operand outside the buffer or misaligned");
+  const float scale = (float)scale_d;
+  float scores_stack[4096];
+  float *scores = S <= 4096 ? scores_stack : (float *)malloc((size_t)S * 4);
+  if (!scores) THROW(env, "attendOne: out of memory");
+  for (int64_t b = 0; b < B; b++) {
+    const float *bias = (const float *)(heap + bo) + (bb == 1 ? 0 : b * S);
+    for (int64_t h = 0; h < H; h++) {
+      const float *q = (const float *)(heap + qo) + (b * H + h) * hd;
+      const float *K = (const float *)(heap + ko) + (b * H + h) * S * hd;
+      const float *V = (const float *)(heap + vo) + (b * H + h) * S * hd;
+      float *out = (float *)(heap + oo) + (b * H + h) * hd;
+      float max = -INFINITY;
+      for (int64_t s = 0; s < S; s++) {
+        float dot = 0.0f;
+        const float *k = K + s * hd;
+        for (int64_t j = 0; j < hd; j++) dot += q[j] * k[j];
+        const float z = dot * scale + bias[s];
+        scores[s] = z;
+        if (z > max) max = z;
+      }
+      float total = 0.0f;
+      for (int64_t s = 0; s < S; s++) {
+        scores[s] = expf(scores[s] - max);
+        total += scores[s];
+      }
+      for (int64_t j = 0; j < hd; j++) out[j] = 0.0f;
+      for (int64_t s = 0; s < S; s++) {
+        const float p = scores[s] / total;
+        const float *v = V + s * hd;
+        for (int64_t j = 0; j < hd; j++) out[j] += p * v[j];
+      }
+    }
+  }
+  if (scores != scores_stack) free(scores);
+  return NULL;
+}
+
+NAPI_MODULE_INIT() {
+  napi_property_descriptor props[] = {
+      {"load", NULL, load, NULL, NULL, NULL, napi_default, NULL},
+      {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
+      {"getThreads", NULL, get_threads, NULL, NULL, NULL, napi_default, NULL},
+      {"sgemm", NULL, sgemm, NULL, NULL, NULL, napi_default, NULL},
+      {"adam", NULL, adam, NULL, NULL, NULL, napi_default, NULL},
+      {"transpose", NULL, transpose, NULL, NULL, NULL, napi_default, NULL},
+      {"layerNorm", NULL, layer_norm, NULL, NULL, NULL, napi_default, NULL},
+      {"gelu", NULL, gelu, NULL, NULL, NULL, napi_default, NULL},
+      {"attendOne", NULL, attend_one, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return exports;
+}

@@ -1,7 +1,9 @@
 /*
  * Per-kernel profile of one GPT2_MINI training step (B×T = 2×64) on wasm with tf.profile: time
  * per kernel name (summed), kernel count, bytes allocated. `pnpm --filter @stepcoder/model
- * bench:profile`. Kernel times are wall-clock around each (synchronous) wasm kernel.
+ * bench:profile`. Kernel times are wall-clock around each (synchronous) wasm kernel. With
+ * @stepcoder/native-kernels and a BLAS present the native kernels are on (the backend line says
+ * so); STEPCODER_NATIVE=0 profiles tfjs's own wasm kernels.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {
@@ -13,8 +15,11 @@ import {
 } from '../src/index.js';
 import { trainStep } from './train-step.js';
 
+// As in bench/model.ts: let OpenBLAS pick its kernels for this CPU.
+delete process.env.OPENBLAS_CORETYPE;
+delete process.env.OPENBLAS_L2_SIZE;
 const backend = (process.env.STEPCODER_BACKEND as 'wasm' | 'cpu' | undefined) ?? 'wasm';
-await initBackend({ prefer: backend, log: false });
+const chosen = await initBackend({ prefer: backend, log: false });
 const policy = await createPolicy({ config: GPT2_MINI, tokenizer: createByteTokenizer(), seed: 1 });
 const [B, T] = [2, 64];
 const ids = tf.tensor2d(
@@ -40,7 +45,7 @@ for (const k of info.kernels) {
 const isScope = (name: string) => name === 'unnamed scope' || name === 'backward' || name.endsWith('__op');
 const total = [...byName].filter(([n]) => !isScope(n)).reduce((s, [, e]) => s + e.ms, 0);
 console.log(
-  `training step ${B}×${T} on ${backend}: ${plain.toFixed(0)} ms unprofiled; ${info.kernels.length} kernels, ` +
+  `training step ${B}×${T} on ${chosen.describe()}: ${plain.toFixed(0)} ms unprofiled; ${info.kernels.length} kernels, ` +
     `${total.toFixed(0)} ms inside kernels, ${(info.newBytes / 2 ** 20).toFixed(1)} MiB new, peak ${(info.peakBytes / 2 ** 20).toFixed(1)} MiB`,
 );
 console.log('\n| kernel | calls | ms | share |');

@@ -24,6 +24,8 @@ enum { CblasRowMajor = 101, CblasNoTrans = 111, CblasTrans = 112 };
 typedef void (*sgemm_fn)(int order, int transA, int transB, int M, int N, int K, float alpha,
                          const float *A, int lda, const float *B, int ldb, float beta, float *C,
                          int ldc);
+typedef void (*sgemv_fn)(int order, int trans, int M, int N, float alpha, const float *A, int lda,
+                         const float *X, int incX, float beta, float *Y, int incY);
 typedef void (*set_threads_fn)(int);
 typedef int (*get_threads_fn)(void);
 typedef char *(*get_config_fn)(void);
@@ -31,6 +33,7 @@ typedef char *(*get_config_fn)(void);
 typedef struct {
   void *handle;
   sgemm_fn sgemm;
+  sgemv_fn sgemv;
   set_threads_fn set_threads;
   get_threads_fn get_threads;
   get_config_fn get_config;
@@ -85,6 +88,7 @@ static napi_value load(napi_env env, napi_callback_info info) {
   if (lib.handle && lib.handle != handle) dlclose(lib.handle);
   lib.handle = handle;
   lib.sgemm = sgemm;
+  lib.sgemv = (sgemv_fn)dlsym(handle, "cblas_sgemv");
   lib.set_threads = (set_threads_fn)dlsym(handle, "openblas_set_num_threads");
   if (!lib.set_threads) lib.set_threads = (set_threads_fn)dlsym(handle, "MKL_Set_Num_Threads");
   if (!lib.set_threads) lib.set_threads = (set_threads_fn)dlsym(handle, "bli_thread_set_num_threads");
@@ -194,6 +198,15 @@ static napi_value sgemm(napi_env env, napi_callback_info info) {
       memset(C, 0, (size_t)(M * N) * 4);
     }
     if (K == 0) continue;
+    if (M == 1 && lib.sgemv) {
+      /* A single row (KV-cache decoding): C = op(B)ᵀ·a as a GEMV, which streams B once; sgemm
+       * with M = 1 packs B first. op(B) is K×N: row-major B is K×N (trans) or N×K (no trans). */
+      if (tb)
+        lib.sgemv(CblasRowMajor, CblasNoTrans, (int)N, (int)K, 1.0f, B, ldb, A, ta ? (int)M : 1, beta, C, 1);
+      else
+        lib.sgemv(CblasRowMajor, CblasTrans, (int)K, (int)N, 1.0f, B, ldb, A, ta ? (int)M : 1, beta, C, 1);
+      continue;
+    }
     lib.sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M,
               (int)N, (int)K, 1.0f, A, lda, B, ldb, beta, C, (int)N);
   }

@@ -74,36 +74,39 @@ describe('@stepcoder/native-kernels', () => {
     expect(DEFAULT_BLAS_LIBRARIES).not.toContain('libblas.so.3');
   });
 
-  it('sgemm: all transpose flags, batches with strides, broadcast operands and a fused bias', () => {
-    const [m, n, k, batch] = [5, 4, 3, 3];
-    for (const ta of [false, true])
-      for (const tb of [false, true]) {
-        const { heap, offsets, views } = heapWith([batch * m * k, k * n, batch * m * n, n], 7);
-        const [A, B, C, bias] = views as [Float32Array, Float32Array, Float32Array, Float32Array];
-        // B broadcast (stride 0), bias added to every row.
-        native.sgemm(
-          heap,
-          batch,
-          m,
-          n,
-          k,
-          ta,
-          tb,
-          offsets[0]!,
-          m * k * 4,
-          offsets[1]!,
-          0,
-          offsets[2]!,
-          m * n * 4,
-          offsets[3],
-        );
-        for (let i = 0; i < batch; i++) {
-          const ref = refGemm(A.subarray(i * m * k, (i + 1) * m * k), B, m, n, k, ta, tb).map(
-            (x, j) => x + bias[j % n]!,
+  it('sgemm: all transpose flags, batches with strides, broadcast operands and a fused bias (m = 1 is a GEMV)', () => {
+    for (const [m, n, k, batch] of [
+      [5, 4, 3, 3],
+      [1, 6, 5, 2],
+    ] as const)
+      for (const ta of [false, true])
+        for (const tb of [false, true]) {
+          const { heap, offsets, views } = heapWith([batch * m * k, k * n, batch * m * n, n], 7);
+          const [A, B, C, bias] = views as [Float32Array, Float32Array, Float32Array, Float32Array];
+          // B broadcast (stride 0), bias added to every row.
+          native.sgemm(
+            heap,
+            batch,
+            m,
+            n,
+            k,
+            ta,
+            tb,
+            offsets[0]!,
+            m * k * 4,
+            offsets[1]!,
+            0,
+            offsets[2]!,
+            m * n * 4,
+            offsets[3],
           );
-          expectClose(C.subarray(i * m * n, (i + 1) * m * n), ref, 1e-5);
+          for (let i = 0; i < batch; i++) {
+            const ref = refGemm(A.subarray(i * m * k, (i + 1) * m * k), B, m, n, k, ta, tb).map(
+              (x, j) => x + bias[j % n]!,
+            );
+            expectClose(C.subarray(i * m * n, (i + 1) * m * n), ref, 1e-5);
+          }
         }
-      }
   });
 
   it('sgemm with k = 0 writes zeros (or the bias)', () => {

@@ -1,9 +1,10 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/base.ts'],
+  // The generator worker's thread code is its own file, which createGeneratorWorker starts by path.
+  entry: ['src/index.ts', 'src/base.ts', 'src/generator-worker-entry.ts'],
   format: ['esm', 'cjs'],
-  dts: true,
+  dts: { entry: ['src/index.ts', 'src/base.ts'] },
   clean: true,
   sourcemap: true,
   // createRequire(import.meta.url) locates the wasm binaries; the shim makes it work in the CJS build.

@@ -41,6 +41,7 @@ export { createPlainCurriculum, finalStagePrompt, plainPrompt } from './plain-cu
 export type {
   PolicyGenerateOptions,
   PolicyGeneration,
+  PolicyGenerator,
   PolicyTokenizer,
   TrainablePolicy,
 } from './policy.js';

@@ -37,3 +37,26 @@ export interface TrainablePolicy {
   save?(dir: string): Promise<void>;
   dispose(): void;
 }
+
+/**
+ * Generation somewhere other than the trainer's thread, with weights pushed to it: a
+ * `@stepcoder/model` `GeneratorWorker` (`createGeneratorWorker.fromPolicy(policy)`) or any object
+ * with these members. `generate` must behave as `TrainablePolicy.generate` would with the weights
+ * last given to `setWeights`, and calls must take effect in the order they are made (a
+ * `setWeights` made while a `generate` runs applies after it).
+ */
+export interface PolicyGenerator {
+  generate(prompts: string[], options: PolicyGenerateOptions): Promise<PolicyGeneration[]>;
+  /**
+   * Optional: `generate` plus the time the generator itself spent on the call, which the trainer
+   * reports as `generate_ms` (the request-to-result time also counts waiting for the trainer's
+   * thread to take the result, e.g. while it runs an update).
+   */
+  generateTimed?(
+    prompts: string[],
+    options: PolicyGenerateOptions,
+  ): Promise<{ generations: PolicyGeneration[]; durationMs: number }>;
+  /** Every parameter by HF name; the trainer hands over fresh arrays (they may be transferred). */
+  setWeights(weights: Map<string, { shape: number[]; data: Float32Array }>): Promise<void>;
+  dispose?(): unknown;
+}

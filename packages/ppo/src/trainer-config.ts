@@ -11,7 +11,7 @@ import { registry as globalRegistry, StepcoderError, validate } from '@stepcoder
 import { z } from 'zod';
 import { klControlSchema } from './kl-controller.js';
 import { lrScheduleSchema } from './lr-schedule.js';
-import type { TrainablePolicy } from './policy.js';
+import type { PolicyGenerator, TrainablePolicy } from './policy.js';
 
 /** A plugin given as an object, a registered name, or a name with options. */
 export type PluginRef<K extends PluginKind> =
@@ -96,9 +96,9 @@ export const trainerOptionsSchema = z
       .strict()
       .default({ beta1: 0.9, beta2: 0.999, epsilon: 1e-8 }),
     /**
-     * Generate batch i+1 while batch i executes. Its rollouts are then one update stale: the
-     * ratio is formed against their generation-time log-probs (the behaviour policy), so PPO's
-     * clip sees the lag. Opt-in (see README).
+     * Generate batch i+1 while batch i executes (and, with a `generator`, while batch i's update
+     * runs). Its rollouts are then one update stale: the ratio is formed against their
+     * generation-time log-probs (the behaviour policy), so PPO's clip sees the lag. Opt-in (see README).
      */
     overlap: z.boolean().default(false),
     execution: z
@@ -130,6 +130,13 @@ export type ResolvedTrainerOptions = z.output<typeof trainerOptionsSchema>;
 export interface TrainerConfig
   extends Omit<TrainerOptions, 'executor' | 'reward' | 'mask' | 'curriculum' | 'advantage'> {
   policy: TrainablePolicy;
+  /**
+   * Generate through this instead of `policy.generate` (e.g. a `GeneratorWorker` on another
+   * thread). The trainer pushes the policy's weights to it when training starts, after a resume
+   * and after every update, before the next generation is requested. Owned by the caller: the
+   * trainer never disposes it.
+   */
+  generator?: PolicyGenerator;
   /** Frozen reference for the KL penalty; default `policy.referenceCopy()` at creation. */
   reference?: TrainablePolicy;
   problems: readonly Problem[];
@@ -147,11 +154,24 @@ export interface TrainerConfig
 }
 
 export function parseTrainerOptions(config: TrainerConfig): ResolvedTrainerOptions {
-  const { policy, reference, problems, registry, events, ...options } = config;
+  const { policy, reference, problems, registry, events, generator, ...options } = config;
   if (!policy || typeof policy.generate !== 'function' || typeof policy.apply !== 'function') {
     throw new StepcoderError(
       'INVALID_CONFIG',
       'trainer config: `policy` must be a Policy from @stepcoder/model',
+    );
+  }
+  if (
+    generator !== undefined &&
+    (typeof generator !== 'object' ||
+      generator === null ||
+      typeof generator.generate !== 'function' ||
+      typeof generator.setWeights !== 'function')
+  ) {
+    throw new StepcoderError(
+      'INVALID_CONFIG',
+      'trainer config: `generator` must have generate(prompts, options) and setWeights(weights), e.g. a GeneratorWorker from @stepcoder/model',
+      { details: { path: 'generator' } },
     );
   }
   if (!Array.isArray(problems) || problems.length === 0) {

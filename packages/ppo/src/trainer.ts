@@ -20,7 +20,7 @@ import { createKlController, type KlController, type KlControllerState } from '.
 import { learningRateAt } from './lr-schedule.js';
 import { createAdam, loadOptimizerState, saveOptimizerState, setLearningRate } from './optimizer.js';
 import { createPlainCurriculum } from './plain-curriculum.js';
-import type { PolicyGenerateOptions, PolicyGeneration, TrainablePolicy } from './policy.js';
+import type { PolicyGenerateOptions, PolicyGeneration, PolicyGenerator, TrainablePolicy } from './policy.js';
 import { ppoUpdate } from './ppo-update.js';
 import { perTokenRewards, type Rollout, scoreSequences } from './rollout.js';
 import { scoringTemperature } from './temperature.js';
@@ -32,12 +32,23 @@ import {
   type TrainerConfig,
 } from './trainer-config.js';
 
-/** Wall-clock breakdown of one iteration, ms. With overlap, generate and execute run concurrently. */
+/**
+ * Wall-clock breakdown of one iteration, ms. Without a `generator`, `generateMs` is the generation
+ * done during this iteration (with overlap: the next batch's, concurrent with execution). With a
+ * `generator` it is the time the generator spent on the batch trained in this iteration (its own
+ * report when it has `generateTimed`; with overlap that batch was generated during the previous
+ * iteration's execution and update), and `generateWaitMs` is how long this iteration waited for
+ * it. See the README's "Timing metrics" section.
+ */
 export interface IterationTiming {
   generateMs: number;
   executeMs: number;
   updateMs: number;
   wallMs: number;
+  /** With a generator: time this iteration waited for its batch's generation. */
+  generateWaitMs?: number;
+  /** With a generator: time to read the updated weights and hand them to the generator. */
+  weightSyncMs?: number;
 }
 
 export interface IterationResult {
@@ -130,13 +141,20 @@ export class Trainer {
   private problemRng: Rng;
   private generationRng: Rng;
   private minibatchRng: Rng;
-  private pending: GeneratedBatch | undefined;
+  /** The next batch: generated, or (with a generator and overlap) still generating. */
+  private pending: GeneratedBatch | Promise<GeneratedBatch> | undefined;
+  private readonly generator: PolicyGenerator | undefined;
+  /** The last `generator.setWeights`; its failure fails the next generation. */
+  private weightsPushed: Promise<void> | undefined;
+  /** The generator may not hold the policy's weights (start, resume): push before generating. */
+  private generatorStale = true;
   private stepIndex = 0;
   private disposed = false;
 
   private constructor(private readonly config: TrainerConfig) {
     this.options = parseTrainerOptions(config);
     this.policy = config.policy;
+    this.generator = config.generator;
     this.problems = config.problems;
     this.events = config.events ?? createEventBus();
     const root = createRng(this.options.seed);
@@ -239,11 +257,20 @@ export class Trainer {
     const start = now();
     const step = this.stepIndex;
     let generateMs = 0;
-    let batch = this.pending;
-    this.pending = undefined;
+    let generateWaitMs = 0;
+    let batch: GeneratedBatch | undefined;
+    if (this.pending) {
+      const waitStart = now();
+      batch = await this.pending;
+      this.pending = undefined;
+      generateWaitMs += now() - waitStart;
+      // Without a generator its generation time was counted by the iteration that waited for it.
+      if (this.generator) generateMs += batch.generateMs;
+    }
     if (!batch) {
       batch = await this.generateBatch(await this.planBatch(step), step);
       generateMs += batch.generateMs;
+      generateWaitMs += batch.generateMs;
     }
     // Plan before executing so that curriculum feedback from this batch cannot race the next prompts.
     const nextPlan = this.options.overlap ? await this.planBatch(step + 1) : undefined;
@@ -254,6 +281,9 @@ export class Trainer {
       return r;
     });
     const nextGeneration = nextPlan ? this.generateBatch(nextPlan, step + 1) : undefined;
+    // Awaited later (next iteration, checkpoint or dispose); a handler now keeps a failure from
+    // counting as unhandled in between.
+    nextGeneration?.catch(() => undefined);
     const { executed, skipped, skipReasons } = await execution;
     for (const e of executed) {
       this.curriculum.record({
@@ -264,16 +294,34 @@ export class Trainer {
         step,
       });
     }
-    // The next batch must finish generating before the weights change under it.
-    if (nextGeneration) {
+    if (nextGeneration && this.generator) {
+      // It runs elsewhere with the weights it was given, so it keeps going through the update;
+      // the weights pushed after the update apply after it (the generator runs calls in order).
+      this.pending = nextGeneration;
+    } else if (nextGeneration) {
+      // In-process, the next batch must finish generating before the weights change under it.
+      const waitStart = now();
       this.pending = await nextGeneration;
       generateMs += this.pending.generateMs;
+      generateWaitMs += now() - waitStart;
     }
     const updateStart = now();
     const update = await this.update(executed, step);
     const updateMs = now() - updateStart;
     this.stepIndex = step + 1;
-    const timing: IterationTiming = { generateMs, executeMs, updateMs, wallMs: now() - start };
+    let weightSyncMs = 0;
+    if (this.generator) {
+      const syncStart = now();
+      this.pushWeights();
+      weightSyncMs = now() - syncStart;
+    }
+    const timing: IterationTiming = {
+      generateMs,
+      executeMs,
+      updateMs,
+      wallMs: now() - start,
+      ...(this.generator ? { generateWaitMs, weightSyncMs } : {}),
+    };
     const metrics: Record<string, number> = {
       ...this.outcomeMetrics(executed),
       ...update.metrics,
@@ -285,6 +333,7 @@ export class Trainer {
       execute_ms: timing.executeMs,
       update_ms: timing.updateMs,
       wall_ms: timing.wallMs,
+      ...(this.generator ? { generate_wait_ms: generateWaitMs, weight_sync_ms: weightSyncMs } : {}),
     };
     for (const [name, value] of Object.entries(metrics)) {
       this.events.emit('metric', { name, value, step: this.stepIndex });
@@ -322,8 +371,29 @@ export class Trainer {
     return planned;
   }
 
+  /**
+   * Hand a copy of the policy's current weights to the generator, synchronously: the generator
+   * takes effect in call order, so this applies after every generation requested before it and
+   * before every one requested after it, whatever the thread timings.
+   */
+  private pushWeights(): void {
+    const generator = this.generator!;
+    const weights = snapshotWeights(this.policy);
+    this.generatorStale = false;
+    let pushed: Promise<void>;
+    try {
+      pushed = Promise.resolve(generator.setWeights(weights));
+    } catch (err) {
+      pushed = Promise.reject(err);
+    }
+    pushed.catch(() => undefined); // surfaced by the next generateBatch
+    this.weightsPushed = pushed;
+  }
+
   private async generateBatch(planned: PlannedSample[], step: number): Promise<GeneratedBatch> {
     const seed = this.generationRng.nextUint32();
+    if (this.generator && this.generatorStale) this.pushWeights();
+    const weightsPushed = this.weightsPushed;
     const start = now();
     const g = this.options.generation;
     const opts = {
@@ -358,22 +428,48 @@ export class Trainer {
     }
     const chunk = g.chunkSize ?? Math.max(1, fits.length);
     const samples: GeneratedSample[] = [...tooLong];
+    // What a timed generator reports it spent; undefined: measure request to result here.
+    const clock = { ms: this.generator?.generateTimed ? 0 : undefined };
+    if (this.generator) {
+      // Every chunk is requested now, before this method first yields: nothing the caller does
+      // next (an update, a weight push) can come between this batch's requests in the
+      // generator's order. A generator does not block this thread, so no turns are needed.
+      const parts: Array<Promise<GeneratedSample[]>> = [];
+      for (let c = 0; c * chunk < fits.length; c++) {
+        const part = fits.slice(c * chunk, (c + 1) * chunk);
+        parts.push(this.generateChunk(part, { ...opts, seed: (seed + c * 7919) >>> 0 }, clock));
+      }
+      for (const p of parts) p.catch(() => undefined); // all awaited below
+      for (const p of parts) samples.push(...(await p));
+      await weightsPushed; // a failed push would have left the generator on old weights
+      return { step, samples, generateMs: clock.ms ?? now() - start };
+    }
     for (let c = 0; c * chunk < fits.length; c++) {
       // A macrotask turn between chunks lets overlapped executions hand back results and
       // dispatch the next programs (a generate call itself may never yield to the event loop).
       if (c > 0) await new Promise((resolve) => setImmediate(resolve));
       const part = fits.slice(c * chunk, (c + 1) * chunk);
-      samples.push(...(await this.generateChunk(part, { ...opts, seed: (seed + c * 7919) >>> 0 })));
+      samples.push(...(await this.generateChunk(part, { ...opts, seed: (seed + c * 7919) >>> 0 }, clock)));
     }
-    return { step, samples, generateMs: now() - start };
+    return { step, samples, generateMs: clock.ms ?? now() - start };
   }
 
   private async generateChunk(
     planned: PlannedSample[],
     opts: PolicyGenerateOptions,
+    clock: { ms: number | undefined },
   ): Promise<GeneratedSample[]> {
+    const generator = this.generator;
+    const generate = async (prompts: string[], o: PolicyGenerateOptions) => {
+      if (clock.ms !== undefined && generator?.generateTimed) {
+        const timed = await generator.generateTimed(prompts, o);
+        clock.ms += timed.durationMs;
+        return timed.generations;
+      }
+      return (generator ?? this.policy).generate(prompts, o);
+    };
     try {
-      const gens = await this.policy.generate(
+      const gens = await generate(
         planned.map((p) => p.prompt.prompt),
         opts,
       );
@@ -385,22 +481,32 @@ export class Trainer {
       }
       return planned.map((p, i) => ({ ...p, generation: gens[i]! }));
     } catch (batchError) {
+      if (this.generatorGone(batchError)) throw batchError;
       // Isolate the culprit: retry each prompt alone (seeded by its position) and skip only failures.
       const samples: GeneratedSample[] = [];
       for (const [i, p] of planned.entries()) {
         try {
-          const [gen] = await this.policy.generate([p.prompt.prompt], {
+          const [gen] = await generate([p.prompt.prompt], {
             ...opts,
             seed: (opts.seed + i + 1) >>> 0,
           });
           if (!gen) throw new StepcoderError('INVALID_OPTIONS', 'generate returned no completion');
           samples.push({ ...p, generation: gen });
         } catch (err) {
+          if (this.generatorGone(err)) throw err;
           samples.push({ ...p, error: describe(err ?? batchError) });
         }
       }
       return samples;
     }
+  }
+
+  /** A generator that exited or was disposed fails every sample: stop instead of skipping them all. */
+  private generatorGone(err: unknown): boolean {
+    return (
+      this.generator !== undefined &&
+      (StepcoderError.is(err, 'WORKER_EXITED') || StepcoderError.is(err, 'NOT_READY'))
+    );
   }
 
   private async executeBatch(
@@ -631,6 +737,8 @@ export class Trainer {
    */
   async checkpoint(dir: string): Promise<void> {
     this.assertAlive();
+    // A batch still generating on the generator is part of the state: wait for it.
+    if (this.pending) this.pending = await this.pending;
     await mkdir(dir, { recursive: true });
     const names = await saveWeights(this.policy, join(dir, POLICY_FILE));
     await saveWeights(this.reference, join(dir, REFERENCE_FILE));
@@ -647,7 +755,7 @@ export class Trainer {
       },
       curriculum: this.curriculum.state(),
       kl: this.kl.state(),
-      pending: this.pending ?? null,
+      pending: (this.pending as GeneratedBatch | undefined) ?? null,
       weights: names,
     };
     await writeFile(join(dir, STATE_FILE), `${JSON.stringify(state)}\n`);
@@ -677,12 +785,18 @@ export class Trainer {
     this.kl.restore(state.kl);
     this.pending = state.pending ?? undefined;
     this.stepIndex = state.step;
+    this.generatorStale = true;
   }
 
-  /** Release the optimizer, the reference copy and every plugin the trainer created by name. */
+  /**
+   * Release the optimizer, the reference copy and every plugin the trainer created by name. A
+   * `generator` is the caller's: the trainer waits for its calls in flight, never disposes it.
+   */
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
+    await Promise.resolve(this.pending).catch(() => undefined);
+    await this.weightsPushed?.catch(() => undefined);
     this.optimizer.dispose();
     if (this.ownsReference) this.reference.dispose();
     for (const p of this.created) await p.dispose?.();
@@ -704,6 +818,24 @@ async function saveWeights(policy: TrainablePolicy, path: string): Promise<strin
     tf.dispose([...weights.values()]);
   }
   return [...weights.keys()];
+}
+
+/**
+ * Copies of the policy's parameters as plain arrays (fresh buffers: a generator may take them),
+ * read synchronously so that the push keeps its place in the generator's call order.
+ */
+function snapshotWeights(policy: TrainablePolicy): Map<string, { shape: number[]; data: Float32Array }> {
+  const tensors = policy.getWeights();
+  try {
+    const out = new Map<string, { shape: number[]; data: Float32Array }>();
+    for (const [name, t] of tensors) {
+      // A copy: some backends hand out the storage the tensor (and the variable it clones) uses.
+      out.set(name, { shape: [...t.shape], data: new Float32Array(t.dataSync()) });
+    }
+    return out;
+  } finally {
+    tf.dispose([...tensors.values()]);
+  }
 }
 
 async function loadWeightsInto(policy: TrainablePolicy, path: string): Promise<void> {

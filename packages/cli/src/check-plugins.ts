@@ -102,7 +102,7 @@ export async function checkConfigPlugins(
     const entry = await findPlugin('dataset', config.data.dataset, 'data.dataset', where, registry);
     if (entry.schema) validateAt(entry.schema, config.data.options ?? {}, where, 'data.options');
   }
-  const { steps: _steps, ...trainer } = config.train;
+  const { steps: _steps, generatorWorker: _generatorWorker, ...trainer } = config.train;
   const { trainerOptionsSchema } = await import('@stepcoder/ppo/base');
   // The plugins and the seed come from the top level of the config; stand-ins satisfy the schema.
   validateAt(

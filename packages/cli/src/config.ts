@@ -89,9 +89,16 @@ export const configSchema = z
       .default({ epochs: 8, batchSize: 8, lr: 3e-3, maxLength: 384, schedule: 'constant' }),
     /** `steps` PPO iterations; every other key goes to @stepcoder/ppo's trainer (validated there). */
     train: z
-      .object({ steps: z.number().int().min(0).default(20) })
+      .object({
+        steps: z.number().int().min(0).default(20),
+        /**
+         * Generate on a worker thread (`createGeneratorWorker`) that receives the weights after
+         * every update; with `overlap` the next batch generates during this batch's update.
+         */
+        generatorWorker: z.boolean().default(false),
+      })
       .catchall(z.unknown())
-      .default({ steps: 20 }),
+      .default({ steps: 20, generatorWorker: false }),
     eval: z
       .object({
         k: z.array(z.number().int().positive()).default([1]),

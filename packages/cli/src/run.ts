@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Curriculum, type EventBus, type Executor, type Problem, Rng } from '@stepcoder/core';
-import type { Policy } from '@stepcoder/model';
+import { createGeneratorWorker, type GeneratorWorker, type Policy } from '@stepcoder/model';
 import {
   createTrainer,
   type EvaluationReport,
@@ -129,9 +129,13 @@ export async function trainStage(
   resumeFrom?: string,
 ): Promise<IterationResult[]> {
   const { config } = ctx;
-  const { steps, ...trainerOptions } = config.train;
+  const { steps, generatorWorker, ...trainerOptions } = config.train;
   mkdirSync(config.outDir, { recursive: true });
   const log = new MetricsLog(join(config.outDir, 'metrics.jsonl'));
+  // The trainer pushes the policy's weights to it before generating; this stage owns and disposes it.
+  const generator: GeneratorWorker | undefined = generatorWorker
+    ? await createGeneratorWorker.fromPolicy(ctx.policy)
+    : undefined;
   const trainerConfig: TrainerConfig = {
     ...(trainerOptions as Record<string, unknown>),
     seed: config.seed,
@@ -143,10 +147,17 @@ export async function trainStage(
     curriculum: ctx.curriculum,
     advantage: config.advantage,
     events: ctx.events,
+    ...(generator ? { generator } : {}),
   } as TrainerConfig;
-  const trainer = resumeFrom
-    ? await resumeTrainer(resumeFrom, trainerConfig)
-    : await createTrainer(trainerConfig);
+  let trainer: Awaited<ReturnType<typeof createTrainer>>;
+  try {
+    trainer = resumeFrom
+      ? await resumeTrainer(resumeFrom, trainerConfig)
+      : await createTrainer(trainerConfig);
+  } catch (err) {
+    await generator?.dispose();
+    throw err;
+  }
   const first = trainer.step;
   const progress = createProgress('train', steps, { quiet: io.quiet });
   const results: IterationResult[] = [];
@@ -171,6 +182,7 @@ export async function trainStage(
     await trainer.checkpoint(join(config.outDir, 'checkpoint'));
   } finally {
     await trainer.dispose();
+    await generator?.dispose();
   }
   write(io, `train: ${steps} PPO steps (metrics ${log.path}, plot ${writePlot(config)})\n`);
   return results;

@@ -171,6 +171,17 @@ describe('generator worker', () => {
     expect(worker.alive).toBe(true);
   });
 
+  it("a worker that cannot start rejects createGeneratorWorker with the worker's error", async () => {
+    const err = await createGeneratorWorker({
+      config: policyA.config,
+      tokenizer: bpe,
+      weights: await policyA.readWeights(),
+      backend: 'gpu' as never,
+    }).catch((e: unknown) => e);
+    expect(StepcoderError.is(err, 'UNKNOWN_PLUGIN'), String(err)).toBe(true);
+    expect((err as Error).message).toMatch(/gpu/);
+  });
+
   it('a terminated thread rejects every pending call and refuses new ones (no hang)', async () => {
     const w = await createGeneratorWorker.fromPolicy(policyA);
     const calls = [w.generate(PROMPTS, { ...OPTIONS, maxNewTokens: 50 }), w.generate(PROMPTS, OPTIONS)].map(

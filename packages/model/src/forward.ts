@@ -105,42 +105,56 @@ export function gpt2Forward(
     const n = (suffix: string) => p(`transformer.h.${l}.${suffix}`);
     const a = layerNorm(x, n('ln_1.weight'), n('ln_1.bias'), eps, inference) as tf.Tensor2D;
     const qkv = linear(a, n('attn.c_attn.weight'), n('attn.c_attn.bias'), inference);
-    // One transpose [B, T, 3, H, hd] → [3, B, H, T, hd] for q, k and v together (not three).
-    const split = tf.transpose(tf.reshape(qkv, [batch, t, 3, h, hd]), [2, 0, 3, 1, 4]);
-    const [q, k, v] = tf.split(split, 3, 0).map((m) => tf.reshape(m, [batch, h, t, hd]) as tf.Tensor4D);
-    let kh = k!;
-    let vh = v!;
     const past = input.past?.[l];
-    if (past) {
-      kh = tf.concat([past.k, kh], 2);
-      vh = tf.concat([past.v, vh], 2);
+    let q: tf.Tensor4D;
+    let kh: tf.Tensor4D;
+    let vh: tf.Tensor4D;
+    if (inference && fusedKernelsActive(qkv)) {
+      // Head split and KV-cache append in one native kernel.
+      [q, kh, vh] = runFused(
+        FUSED_KERNELS.splitHeads,
+        past ? { qkv, pastK: past.k, pastV: past.v } : { qkv },
+        { batch, tokens: t, heads: h },
+      ) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+    } else {
+      // One transpose [B, T, 3, H, hd] → [3, B, H, T, hd] for q, k and v together (not three).
+      const split = tf.transpose(tf.reshape(qkv, [batch, t, 3, h, hd]), [2, 0, 3, 1, 4]);
+      const [sq, sk, sv] = tf.split(split, 3, 0).map((m) => tf.reshape(m, [batch, h, t, hd]) as tf.Tensor4D);
+      [q, kh, vh] = [sq!, sk!, sv!];
+      if (past) {
+        kh = tf.concat([past.k, kh], 2);
+        vh = tf.concat([past.v, vh], 2);
+      }
     }
     present.push({ k: kh, v: vh });
     let ctx: tf.Tensor; // [B, H, T, hd]
-    if (t === 1 && inference && fusedKernelsActive(q!, kh, vh, bias)) {
+    if (t === 1 && inference && fusedKernelsActive(q, kh, vh, bias)) {
       // Cached decoding with the native kernels: one fused kernel per layer.
       ctx = runFused(
         FUSED_KERNELS.attendOne,
-        { q: q!, k: kh, v: vh, bias: tf.reshape(bias, [bias.shape[0]!, s]) },
+        { q: q, k: kh, v: vh, bias: tf.reshape(bias, [bias.shape[0]!, s]) },
         { scale },
       ) as tf.Tensor;
     } else if (t === 1) {
       // One new token (cached decoding): broadcast products instead of B·H tiny matMuls.
       const scores = tf.add(
-        tf.mul(tf.sum(tf.mul(q!, kh), -1), scale),
+        tf.mul(tf.sum(tf.mul(q, kh), -1), scale),
         tf.reshape(bias, [bias.shape[0]!, 1, s]),
       );
       const probs = tf.softmax(scores); // [B, H, S]
       ctx = tf.expandDims(tf.sum(tf.mul(tf.expandDims(probs, -1), vh), 2), 2);
     } else {
-      const scores = tf.add(tf.mul(matmul(q!, kh, false, true), scale), bias);
+      const scores = tf.add(tf.mul(matmul(q, kh, false, true), scale), bias);
       ctx = matmul(tf.softmax(scores), vh);
     }
-    const merged = tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [batch * t, d]) as tf.Tensor2D;
-    x = tf.add(x, linear(merged, n('attn.c_proj.weight'), n('attn.c_proj.bias'), inference));
+    // [B, H, T, hd] → [B·T, D]; with one token the transpose moves nothing.
+    const merged = (
+      t === 1 ? tf.reshape(ctx, [batch, d]) : tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [batch * t, d])
+    ) as tf.Tensor2D;
+    x = linear(merged, n('attn.c_proj.weight'), n('attn.c_proj.bias'), inference, x);
     const m = layerNorm(x, n('ln_2.weight'), n('ln_2.bias'), eps, inference) as tf.Tensor2D;
     const up = gelu(linear(m, n('mlp.c_fc.weight'), n('mlp.c_fc.bias'), inference), inference) as tf.Tensor2D;
-    x = tf.add(x, linear(up, n('mlp.c_proj.weight'), n('mlp.c_proj.bias'), inference));
+    x = linear(up, n('mlp.c_proj.weight'), n('mlp.c_proj.bias'), inference, x);
   }
   const out = layerNorm(x, p('transformer.ln_f.weight'), p('transformer.ln_f.bias'), eps, inference);
   return { hidden: tf.reshape(out, [batch, t, d]) as tf.Tensor3D, present };

@@ -110,24 +110,38 @@ export function gelu(x: tf.Tensor, inference = false): tf.Tensor {
 }
 
 /**
- * HF Conv1D: x [N, in] · W [in, out] + b. With the native kernels on, the bias rides in the GEMM
- * (β = 1) and the gradient is the one autodiff gives matMul + add: dx = dy·Wᵀ, dW = xᵀ·dy,
- * db = Σ rows of dy.
+ * HF Conv1D: x [N, in] · W [in, out] + b, plus an optional residual r [N, out] (the block's
+ * `x + attn(…)` and `x + mlp(…)`). With the native kernels on, bias and residual ride in the GEMM
+ * (β = 1) and the gradient is the one autodiff gives matMul + adds: dx = dy·Wᵀ, dW = xᵀ·dy,
+ * db = Σ rows of dy, dr = dy.
  */
-export function linear(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor, inference = false): tf.Tensor2D {
-  if (!fusedKernelsActive(x, w, b)) return tf.add(matmul(x, w), b) as tf.Tensor2D;
-  if (inference) return runFused(FUSED_KERNELS.linear, { x, w, b }) as tf.Tensor2D;
+export function linear(
+  x: tf.Tensor2D,
+  w: tf.Tensor,
+  b: tf.Tensor,
+  inference = false,
+  residual?: tf.Tensor2D,
+): tf.Tensor2D {
+  if (!fusedKernelsActive(x, w, b, ...(residual ? [residual] : []))) {
+    const y = tf.add(matmul(x, w), b) as tf.Tensor2D;
+    return residual ? (tf.add(residual, y) as tf.Tensor2D) : y;
+  }
+  const inputs = (xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor, ri?: tf.Tensor): Record<string, tf.Tensor> =>
+    ri ? { x: xi, w: wi, b: bi, r: ri } : { x: xi, w: wi, b: bi };
+  if (inference) return runFused(FUSED_KERNELS.linear, inputs(x, w, b, residual)) as tf.Tensor2D;
   const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-    const [xi, wi, bi, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor, tf.GradSaveFunc];
+    const save = args.pop() as tf.GradSaveFunc;
+    const [xi, wi, bi, ri] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor, tf.Tensor2D | undefined];
     save([xi, wi]);
     return {
-      value: runFused(FUSED_KERNELS.linear, { x: xi, w: wi, b: bi }) as tf.Tensor,
+      value: runFused(FUSED_KERNELS.linear, inputs(xi, wi, bi, ri)) as tf.Tensor,
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
         const d = dy as tf.Tensor2D;
         const [sx, sw] = saved as [tf.Tensor2D, tf.Tensor2D];
-        return [matmul(d, sw, false, true), matmul(sx, d, true, false), sumRows(d)];
+        const grads = [matmul(d, sw, false, true), matmul(sx, d, true, false), sumRows(d)];
+        return ri ? [...grads, d] : grads;
       },
     };
   });
-  return f(x, w, b) as tf.Tensor2D;
+  return (residual ? f(x, w, b, residual) : f(x, w, b)) as tf.Tensor2D;
 }

@@ -161,12 +161,21 @@ export const FUSED_KERNELS = {
   layerNorm: 'StepcoderLayerNorm',
   gelu: 'StepcoderGelu',
   attendOne: 'StepcoderAttendOne',
+  splitHeads: 'StepcoderSplitHeads',
 } as const;
 
-/** x [N, K] · w [K, M] + b [M] as one GEMM with β = 1 over the broadcast bias. */
+/**
+ * x [N, K] · w [K, M] + b [M] (+ r [N, M], a residual) as one GEMM with β = 1 over the
+ * broadcast bias and the residual.
+ */
 function makeLinear(native: NativeKernels): tf.KernelFunc {
   return (args) => {
-    const { x, w, b } = args.inputs as { x: tf.TensorInfo; w: tf.TensorInfo; b: tf.TensorInfo };
+    const { x, w, b, r } = args.inputs as {
+      x: tf.TensorInfo;
+      w: tf.TensorInfo;
+      b: tf.TensorInfo;
+      r?: tf.TensorInfo;
+    };
     const [n, k] = x.shape as [number, number];
     const m = w.shape[1]!;
     const backend = wasmInternals(args.backend);
@@ -186,8 +195,42 @@ function makeLinear(native: NativeKernels): tf.KernelFunc {
       heapOffset(backend, out),
       0,
       heapOffset(backend, b),
+      r ? heapOffset(backend, r) : -1,
     );
     return out;
+  };
+}
+
+/**
+ * qkv [B·T, 3·H·hd] → q [B,H,T,hd], k and v [B,H,P+T,hd] with the cached pastK/pastV
+ * [B,H,P,hd] first (when given): the head split, its transpose and the KV-cache concat in one
+ * kernel instead of ~8 per layer.
+ */
+function makeSplitHeads(native: NativeKernels): tf.KernelFunc {
+  return (args) => {
+    const { qkv, pastK, pastV } = args.inputs as Record<'qkv' | 'pastK' | 'pastV', tf.TensorInfo | undefined>;
+    const { batch, tokens, heads } = args.attrs as { batch: number; tokens: number; heads: number };
+    const hd = qkv!.shape[1]! / (3 * heads);
+    const past = pastK ? pastK.shape[2]! : 0;
+    const backend = wasmInternals(args.backend);
+    const q = backend.makeOutput([batch, heads, tokens, hd], 'float32');
+    const k = backend.makeOutput([batch, heads, past + tokens, hd], 'float32');
+    const v = backend.makeOutput([batch, heads, past + tokens, hd], 'float32');
+    native.splitHeads(
+      backend.wasm.HEAPU8.buffer as ArrayBuffer,
+      batch,
+      tokens,
+      heads,
+      hd,
+      past,
+      heapOffset(backend, qkv!),
+      pastK ? heapOffset(backend, pastK) : 0,
+      pastV ? heapOffset(backend, pastV) : 0,
+      heapOffset(backend, q),
+      heapOffset(backend, k),
+      heapOffset(backend, v),
+    );
+    return [q, k, v];
   };
 }
 
@@ -346,7 +389,16 @@ export async function enableNativeKernels(
       kernelFunc: makeLayerNorm(native),
     });
     tf.registerKernel({ kernelName: FUSED_KERNELS.gelu, backendName: 'wasm', kernelFunc: makeGelu(native) });
-    tf.registerKernel({ kernelName: FUSED_KERNELS.attendOne, backendName: 'wasm', kernelFunc: makeAttendOne(native) });
+    tf.registerKernel({
+      kernelName: FUSED_KERNELS.attendOne,
+      backendName: 'wasm',
+      kernelFunc: makeAttendOne(native),
+    });
+    tf.registerKernel({
+      kernelName: FUSED_KERNELS.splitHeads,
+      backendName: 'wasm',
+      kernelFunc: makeSplitHeads(native),
+    });
     originalBatchMatMul = original;
   }
   const threads = native.threads();

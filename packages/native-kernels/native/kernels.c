@@ -152,24 +152,26 @@ static int in_bounds(size_t len, int64_t offset, int64_t count) {
 }
 
 /*
- * sgemm(heap, batch, M, N, K, transA, transB, aOff, aStride, bOff, bStride, cOff, cStride, biasOff):
- * C[i] = op(A[i]) · op(B[i]) (+ bias, a length-N row added to every row when biasOff ≥ 0) for
+ * sgemm(heap, batch, M, N, K, transA, transB, aOff, aStride, bOff, bStride, cOff, cStride, biasOff,
+ *       resOff):
+ * C[i] = op(A[i]) · op(B[i]) (+ R[i], an M×N residual at resOff + i·cStride when resOff ≥ 0)
+ * (+ bias, a length-N row added to every row when biasOff ≥ 0) for
  * i < batch, row-major, offsets and strides in bytes (stride 0 broadcasts an operand). op(A) is
  * M×K, op(B) is K×N, C is M×N.
  */
 static napi_value sgemm(napi_env env, napi_callback_info info) {
-  size_t argc = 14;
-  napi_value argv[14];
+  size_t argc = 15;
+  napi_value argv[15];
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 14) THROW(env, "sgemm: expected 14 arguments");
+  if (argc != 15) THROW(env, "sgemm: expected 15 arguments");
   if (!lib.sgemm) THROW(env, "sgemm: no BLAS loaded");
   uint8_t *heap;
   size_t len;
   if (!buffer_of(env, argv[0], &heap, &len)) THROW(env, "sgemm: heap must be an ArrayBuffer");
-  int64_t a[13];
-  for (int i = 0; i < 13; i++)
+  int64_t a[14];
+  for (int i = 0; i < 14; i++)
     if (!get_int(env, argv[i + 1], &a[i])) THROW(env, "sgemm: integer arguments expected");
-  int64_t biasOff = a[12];
+  int64_t biasOff = a[12], resOff = a[13];
   if (biasOff >= 0 && !in_bounds(len, biasOff, a[2])) THROW(env, "sgemm: bias outside the buffer or misaligned");
   int64_t batch = a[0], M = a[1], N = a[2], K = a[3];
   int ta = a[4] != 0, tb = a[5] != 0;
@@ -178,6 +180,8 @@ static napi_value sgemm(napi_env env, napi_callback_info info) {
     THROW(env, "sgemm: bad dimensions");
   if (batch == 0 || M == 0 || N == 0) return NULL;
   int64_t last = batch - 1;
+  if (resOff >= 0 && (!in_bounds(len, resOff, M * N) || !in_bounds(len, resOff + last * a[11], M * N)))
+    THROW(env, "sgemm: residual outside the buffer or misaligned");
   if (!in_bounds(len, aOff + last * aStride, M * K) || !in_bounds(len, bOff + last * bStride, K * N) ||
       !in_bounds(len, cOff + last * cStride, M * N) || !in_bounds(len, aOff, M * K) ||
       !in_bounds(len, bOff, K * N) || !in_bounds(len, cOff, M * N) || (aStride & 3) || (bStride & 3) ||
@@ -190,13 +194,22 @@ static napi_value sgemm(napi_env env, napi_callback_info info) {
     const float *B = (const float *)(heap + bOff + i * bStride);
     float *C = (float *)(heap + cOff + i * cStride);
     float beta = 0.0f;
+    if (resOff >= 0) {
+      /* memmove: the residual may be C itself (an in-place accumulate). */
+      memmove(C, heap + resOff + i * cStride, (size_t)(M * N) * 4);
+      beta = 1.0f;
+    }
     if (biasOff >= 0) {
       const float *bias = (const float *)(heap + biasOff);
-      for (int64_t r = 0; r < M; r++) memcpy(C + r * N, bias, (size_t)N * 4);
+      if (beta == 0.0f) {
+        for (int64_t r = 0; r < M; r++) memcpy(C + r * N, bias, (size_t)N * 4);
+      } else {
+        for (int64_t r = 0; r < M; r++)
+          for (int64_t j = 0; j < N; j++) C[r * N + j] += bias[j];
+      }
       beta = 1.0f;
-    } else if (K == 0) {
-      memset(C, 0, (size_t)(M * N) * 4);
     }
+    if (beta == 0.0f && K == 0) memset(C, 0, (size_t)(M * N) * 4);
     if (K == 0) continue;
     if (M == 1 && lib.sgemv) {
       /* A single row (KV-cache decoding): C = op(B)ᵀ·a as a GEMV, which streams B once; sgemm
@@ -476,6 +489,51 @@ static napi_value attend_one(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * splitHeads(heap, B, T, H, hd, P, qkvOff, pastKOff, pastVOff, qOff, kOff, vOff): GPT-2's c_attn
+ * output qkv [B·T, 3·H·hd] → q [B,H,T,hd], and k, v [B,H,P+T,hd] with the P cached positions
+ * (pastK/pastV [B,H,P,hd]; P = 0 ignores them) before the T new ones: the head split, the
+ * transposes and the KV-cache concatenation in one pass.
+ */
+static napi_value split_heads(napi_env env, napi_callback_info info) {
+  size_t argc = 12;
+  napi_value argv[12];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 12) THROW(env, "splitHeads: expected 12 arguments");
+  uint8_t *heap;
+  size_t len;
+  if (!buffer_of(env, argv[0], &heap, &len)) THROW(env, "splitHeads: heap must be an ArrayBuffer");
+  int64_t v[11];
+  for (int i = 0; i < 11; i++)
+    if (!get_int(env, argv[i + 1], &v[i])) THROW(env, "splitHeads: integer arguments expected");
+  const int64_t B = v[0], T = v[1], H = v[2], hd = v[3], P = v[4];
+  const int64_t qkvOff = v[5], pkOff = v[6], pvOff = v[7], qOff = v[8], kOff = v[9], vOff = v[10];
+  if (B < 0 || T < 0 || H < 1 || hd < 1 || P < 0) THROW(env, "splitHeads: bad sizes");
+  const int64_t D = H * hd, S = P + T;
+  if (!in_bounds(len, qkvOff, B * T * 3 * D) || !in_bounds(len, qOff, B * H * T * hd) ||
+      !in_bounds(len, kOff, B * H * S * hd) || !in_bounds(len, vOff, B * H * S * hd) ||
+      (P > 0 && (!in_bounds(len, pkOff, B * H * P * hd) || !in_bounds(len, pvOff, B * H * P * hd))))
+    THROW(env, "splitHeads: operand outside the buffer or misaligned");
+  const float *qkv = (const float *)(heap + qkvOff);
+  float *q = (float *)(heap + qOff), *k = (float *)(heap + kOff), *vv = (float *)(heap + vOff);
+  const size_t row = (size_t)hd * 4;
+  for (int64_t b = 0; b < B; b++)
+    for (int64_t h = 0; h < H; h++) {
+      float *kbh = k + (b * H + h) * S * hd, *vbh = vv + (b * H + h) * S * hd;
+      if (P > 0) {
+        memcpy(kbh, (const float *)(heap + pkOff) + (b * H + h) * P * hd, (size_t)P * row);
+        memcpy(vbh, (const float *)(heap + pvOff) + (b * H + h) * P * hd, (size_t)P * row);
+      }
+      for (int64_t t = 0; t < T; t++) {
+        const float *src = qkv + (b * T + t) * 3 * D + h * hd;
+        memcpy(q + ((b * H + h) * T + t) * hd, src, row);
+        memcpy(kbh + (P + t) * hd, src + D, row);
+        memcpy(vbh + (P + t) * hd, src + 2 * D, row);
+      }
+    }
+  return NULL;
+}
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"load", NULL, load, NULL, NULL, NULL, napi_default, NULL},
@@ -487,6 +545,7 @@ NAPI_MODULE_INIT() {
       {"layerNorm", NULL, layer_norm, NULL, NULL, NULL, napi_default, NULL},
       {"gelu", NULL, gelu, NULL, NULL, NULL, napi_default, NULL},
       {"attendOne", NULL, attend_one, NULL, NULL, NULL, napi_default, NULL},
+      {"splitHeads", NULL, split_heads, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -20,7 +20,8 @@ export interface NativeKernels {
   /**
    * C[i] = op(A[i]) · op(B[i]) for i < batch, row-major; op(A) is m×k, op(B) k×n, C m×n.
    * A stride of 0 broadcasts that operand over the batch. With `biasOffset` (≥ 0), a length-n
-   * bias row is added to every row of C (fused into the GEMM as β = 1).
+   * bias row is added to every row of C; with `residualOffset` (≥ 0), an m×n residual (strided
+   * like C; it may be C itself) is added: both fused into the GEMM as β = 1.
    */
   sgemm(
     heap: ArrayBuffer,
@@ -37,6 +38,7 @@ export interface NativeKernels {
     cOffset: number,
     cStride: number,
     biasOffset?: number,
+    residualOffset?: number,
   ): void;
   /**
    * One Adam step for one variable of `n` floats, in place, in float32 and in the order of
@@ -106,6 +108,24 @@ export interface NativeKernels {
     biasBatch: number,
     outOffset: number,
   ): void;
+  /**
+   * GPT-2's fused qkv [B·T, 3·H·hd] → q [B,H,T,hd] and k, v [B,H,P+T,hd], the P cached positions
+   * (pastK, pastV [B,H,P,hd]; ignored when P = 0) first: head split and KV-cache append in one pass.
+   */
+  splitHeads(
+    heap: ArrayBuffer,
+    batch: number,
+    tokens: number,
+    heads: number,
+    headDim: number,
+    past: number,
+    qkvOffset: number,
+    pastKOffset: number,
+    pastVOffset: number,
+    qOffset: number,
+    kOffset: number,
+    vOffset: number,
+  ): void;
 }
 
 export interface LoadNativeKernelsOptions {
@@ -147,6 +167,7 @@ interface Addon {
   layerNorm(...args: unknown[]): void;
   gelu(...args: unknown[]): void;
   attendOne(...args: unknown[]): void;
+  splitHeads(...args: unknown[]): void;
 }
 
 /** Where the addon is built: `build/Release` beside `src/` and `dist/`. */
@@ -239,13 +260,14 @@ export function loadNativeKernels(options: LoadNativeKernelsOptions = {}): Nativ
       k,
       transA,
       transB,
-      aOffset,
+      aOff,
       aStride,
-      bOffset,
+      bOff,
       bStride,
-      cOffset,
+      cOff,
       cStride,
-      biasOffset = -1,
+      bias = -1,
+      res = -1,
     ) =>
       native.sgemm(
         heap,
@@ -255,74 +277,21 @@ export function loadNativeKernels(options: LoadNativeKernelsOptions = {}): Nativ
         k,
         transA ? 1 : 0,
         transB ? 1 : 0,
-        aOffset,
+        aOff,
         aStride,
-        bOffset,
+        bOff,
         bStride,
-        cOffset,
+        cOff,
         cStride,
-        biasOffset,
+        bias,
+        res,
       ),
-    layerNorm: (heap, rows, d, eps, xOffset, gOffset, bOffset, yOffset, xhatOffset, rstdOffset) =>
-      native.layerNorm(heap, rows, d, eps, xOffset, gOffset, bOffset, yOffset, xhatOffset, rstdOffset),
-    gelu: (heap, n, xOffset, yOffset, sOffset) => native.gelu(heap, n, xOffset, yOffset, sOffset),
-    attendOne: (
-      heap,
-      batch,
-      heads,
-      keys,
-      headDim,
-      scale,
-      qOffset,
-      kOffset,
-      vOffset,
-      biasOffset,
-      biasBatch,
-      outOffset,
-    ) =>
-      native.attendOne(
-        heap,
-        batch,
-        heads,
-        keys,
-        headDim,
-        scale,
-        qOffset,
-        kOffset,
-        vOffset,
-        biasOffset,
-        biasBatch,
-        outOffset,
-      ),
-    transpose: (heap, shape, perm, inOffset, outOffset) =>
-      native.transpose(heap, shape, perm, inOffset, outOffset),
-    adam: (
-      heap,
-      n,
-      valueOffset,
-      gradOffset,
-      mOffset,
-      vOffset,
-      lr,
-      beta1,
-      beta2,
-      epsilon,
-      accBeta1,
-      accBeta2,
-    ) =>
-      native.adam(
-        heap,
-        n,
-        valueOffset,
-        gradOffset,
-        mOffset,
-        vOffset,
-        lr,
-        beta1,
-        beta2,
-        epsilon,
-        accBeta1,
-        accBeta2,
-      ),
+    // The rest pass straight through: the addon checks every argument and bound.
+    transpose: (...args) => native.transpose(...args),
+    layerNorm: (...args) => native.layerNorm(...args),
+    gelu: (...args) => native.gelu(...args),
+    attendOne: (...args) => native.attendOne(...args),
+    splitHeads: (...args) => native.splitHeads(...args),
+    adam: (...args) => native.adam(...args),
   };
 }

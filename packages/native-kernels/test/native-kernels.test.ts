@@ -109,6 +109,113 @@ describe('@stepcoder/native-kernels', () => {
         }
   });
 
+  it('sgemm adds a residual (which may be C itself) and the bias', () => {
+    const [m, n, k] = [3, 4, 2];
+    const { heap, offsets, views } = heapWith([m * k, k * n, m * n, n, m * n], 5);
+    const [A, B, C, bias, R] = views as [
+      Float32Array,
+      Float32Array,
+      Float32Array,
+      Float32Array,
+      Float32Array,
+    ];
+    const product = refGemm(A, B, m, n, k, false, false);
+    native.sgemm(
+      heap,
+      1,
+      m,
+      n,
+      k,
+      false,
+      false,
+      offsets[0]!,
+      0,
+      offsets[1]!,
+      0,
+      offsets[2]!,
+      0,
+      offsets[3],
+      offsets[4],
+    );
+    expectClose(
+      C,
+      product.map((x, i) => x + R[i]! + bias[i % n]!),
+      1e-5,
+    );
+    // In place: C ← A·B + C (no bias).
+    const before = Array.from(C);
+    native.sgemm(
+      heap,
+      1,
+      m,
+      n,
+      k,
+      false,
+      false,
+      offsets[0]!,
+      0,
+      offsets[1]!,
+      0,
+      offsets[2]!,
+      0,
+      -1,
+      offsets[2],
+    );
+    expectClose(
+      C,
+      product.map((x, i) => x + before[i]!),
+      1e-5,
+    );
+  });
+
+  it('splitHeads splits qkv into heads and appends k, v to the cache', () => {
+    const [B, T, H, hd, P] = [2, 3, 2, 4, 2];
+    const D = H * hd;
+    for (const past of [0, P]) {
+      const S = past + T;
+      const { heap, offsets, views } = heapWith(
+        [B * T * 3 * D, B * H * P * hd, B * H * P * hd, B * H * T * hd, B * H * S * hd, B * H * S * hd],
+        9,
+      );
+      const [qkv, pk, pv, q, k, v] = views as Float32Array[] as [
+        Float32Array,
+        Float32Array,
+        Float32Array,
+        Float32Array,
+        Float32Array,
+        Float32Array,
+      ];
+      native.splitHeads(
+        heap,
+        B,
+        T,
+        H,
+        hd,
+        past,
+        offsets[0]!,
+        offsets[1]!,
+        offsets[2]!,
+        offsets[3]!,
+        offsets[4]!,
+        offsets[5]!,
+      );
+      for (let b = 0; b < B; b++)
+        for (let h = 0; h < H; h++)
+          for (let j = 0; j < hd; j++) {
+            for (let t = 0; t < T; t++) {
+              const src = (b * T + t) * 3 * D + h * hd + j;
+              expect(q[((b * H + h) * T + t) * hd + j]).toBe(qkv[src]);
+              expect(k[((b * H + h) * S + past + t) * hd + j]).toBe(qkv[src + D]);
+              expect(v[((b * H + h) * S + past + t) * hd + j]).toBe(qkv[src + 2 * D]);
+            }
+            for (let s = 0; s < past; s++) {
+              expect(k[((b * H + h) * S + s) * hd + j]).toBe(pk[((b * H + h) * P + s) * hd + j]);
+              expect(v[((b * H + h) * S + s) * hd + j]).toBe(pv[((b * H + h) * P + s) * hd + j]);
+            }
+          }
+    }
+  });
+
   it('sgemm with k = 0 writes zeros (or the bias)', () => {
     const { heap, offsets, views } = heapWith([1, 1, 6, 3]);
     native.sgemm(heap, 1, 2, 3, 0, false, false, offsets[0]!, 0, offsets[1]!, 0, offsets[2]!, 0);

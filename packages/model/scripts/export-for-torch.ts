@@ -17,7 +17,12 @@ import {
 } from '../src/index.js';
 
 const [out = 'verify-torch-out', size = 'tiny', backend = 'cpu'] = process.argv.slice(2);
-await initBackend({ prefer: backend as 'cpu' | 'wasm' });
+// 'wasm' is tfjs's own kernels; 'wasm-native' the same backend with @stepcoder/native-kernels.
+await initBackend(
+  backend === 'wasm-native'
+    ? { prefer: 'wasm', native: true }
+    : { prefer: backend as 'cpu' | 'wasm', native: false },
+);
 const config = size === 'mini' ? GPT2_MINI : GPT2_TINY;
 const policy = await createPolicy({ config, tokenizer: createByteTokenizer(), seed: 2024 });
 const rng = new Rng(7);

@@ -6,7 +6,7 @@ Builds GPT-2 in plain torch (no transformers) from the model.safetensors + confi
 value-head outputs at every real (unpadded) position: max |ours - torch| / max |torch| <= 1e-4.
 
 Usage (from packages/model):
-    python3 scripts/verify-torch.py                # exports tiny + mini on cpu and wasm, then checks
+    python3 scripts/verify-torch.py                # exports tiny + mini on cpu, wasm and wasm + native kernels, then checks
     python3 scripts/verify-torch.py <exported-dir>  # check one directory from export-for-torch.ts
 Installs Debian's python3-torch with apt-get when torch is missing (needs root).
 """
@@ -73,7 +73,7 @@ def main():
     ok = True
     try:
         for size in ("tiny", "mini"):
-            for backend in ("cpu", "wasm"):
+            for backend in ("cpu", "wasm", "wasm-native"):
                 out = os.path.join(root, f"{size}-{backend}")
                 subprocess.run(
                     ["npx", "tsx", "scripts/export-for-torch.ts", out, size, backend],

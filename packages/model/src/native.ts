@@ -326,6 +326,30 @@ export function runFused(
     | tf.Tensor[];
 }
 
+/**
+ * Gradient of the head split (training, no cache): dq, dk, dv [B,H,T,hd] merged back to
+ * [B·T, D] each (native transposes) and concatenated into dqkv [B·T, 3D].
+ */
+let splitHeadsGradientRegistered = false;
+function registerSplitHeadsGradient(): void {
+  if (splitHeadsGradientRegistered) return;
+  tf.registerGradient({
+    kernelName: FUSED_KERNELS.splitHeads,
+    gradFunc: (dy, _saved, attrs) => {
+      const { batch, tokens } = attrs as unknown as { batch: number; tokens: number };
+      const parts = dy as tf.Tensor[];
+      return {
+        qkv: () =>
+          tf.concat(
+            parts.map((g) => tf.reshape(tf.transpose(g, [0, 2, 1, 3]), [batch * tokens, -1])),
+            1,
+          ),
+      };
+    },
+  });
+  splitHeadsGradientRegistered = true;
+}
+
 async function importNativeModule(): Promise<NativeKernelsModule> {
   const pkg = '@stepcoder/native-kernels';
   try {
@@ -399,6 +423,7 @@ export async function enableNativeKernels(
       backendName: 'wasm',
       kernelFunc: makeSplitHeads(native),
     });
+    registerSplitHeadsGradient();
     originalBatchMatMul = original;
   }
   const threads = native.threads();

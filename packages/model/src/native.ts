@@ -4,11 +4,13 @@ import * as tf from '@tensorflow/tfjs-core';
 
 /*
  * Native kernels for the wasm backend (optional peer `@stepcoder/native-kernels`): tfjs's
- * BatchMatMul on wasm is replaced by a BLAS sgemm that reads and writes the tensors in place in
- * the wasm heap, and `createAdamOptimizer` applies Adam in one native pass per variable. Every
- * other kernel stays wasm. Why: the profile of a GPT2_MINI training step (README, Benchmark) is
- * GEMM-bound, and wasm's 128-bit SIMD without FMA caps XNNPACK at 6–16 GFLOP/s per core against
- * an optimised BLAS's ~100.
+ * BatchMatMul and Transpose on wasm are replaced by native calls that read and write the tensors
+ * in place in the wasm heap (BLAS sgemm/sgemv, a strided copy), a few fused kernels are added
+ * (Conv1D, LayerNorm, GELU, head split, decode attention), and `createAdamOptimizer` applies Adam
+ * in one native pass per variable. Every other kernel stays wasm. Why: a GPT2_MINI training step
+ * (README, Benchmark) is GEMM-bound, and wasm's 128-bit SIMD without FMA caps XNNPACK at ~36
+ * GFLOP/s on one core here against OpenBLAS's ~190; wasm's Transpose and 5-D SplitV take generic
+ * per-element paths.
  */
 
 /** What `@stepcoder/native-kernels` exports (an optional peer, imported at run time). */
@@ -104,7 +106,8 @@ function makeBatchMatMul(native: NativeKernels, fallback: tf.KernelConfig): tf.K
       );
     }
     const batch = Math.max(countA, countB);
-    const outShape = [...(countA >= countB ? batchA : batchB), m, n];
+    // A rank-2 operand broadcasts over the other's batch dims ([k, n] · [1, m, k] → [1, m, n]).
+    const outShape = [...(ar === 2 ? batchB : batchA), m, n];
     const backend = wasmInternals(args.backend);
     const out = backend.makeOutput(outShape, 'float32');
     // The heap's buffer is read after makeOutput: an allocation may have grown (replaced) it.

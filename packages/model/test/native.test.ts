@@ -91,19 +91,25 @@ describe('native kernels on the wasm backend', () => {
     const w = seeded([5, 2], 2);
     const p = seeded([2, 1, 4, 5], 3);
     const q = seeded([1, 3, 5, 2], 4);
-    const { native, stock } = await both(() => [
-      tf
-        .matMul(a as tf.Tensor3D, w as unknown as tf.Tensor3D)
-        .dataSync()
-        .slice(),
-      tf
-        .matMul(p as tf.Tensor4D, q as tf.Tensor4D)
-        .dataSync()
-        .slice(),
-    ]);
-    expect(maxRelDiff(native[0]!, stock[0]!)).toBeLessThan(1e-5);
-    expect(maxRelDiff(native[1]!, stock[1]!)).toBeLessThan(1e-5);
-    tf.dispose([a, w, p, q]);
+    // A rank-2 left operand broadcast over a batch of 1: the output keeps the batch axis.
+    const one = seeded([1, 5, 4], 5);
+    const left = seeded([3, 5], 6);
+    const { native, stock } = await both(() =>
+      [
+        tf.matMul(a as tf.Tensor3D, w as unknown as tf.Tensor3D),
+        tf.matMul(p as tf.Tensor4D, q as tf.Tensor4D),
+        tf.matMul(left as unknown as tf.Tensor3D, one as tf.Tensor3D),
+      ].map((t) => {
+        const r = { shape: t.shape, data: t.dataSync().slice() };
+        t.dispose();
+        return r;
+      }),
+    );
+    for (const [i, r] of native.entries()) {
+      expect(r.shape, `broadcast case ${i}`).toEqual(stock[i]!.shape);
+      expect(maxRelDiff(r.data, stock[i]!.data), `broadcast case ${i}`).toBeLessThan(1e-5);
+    }
+    tf.dispose([a, w, p, q, one, left]);
   });
 
   it('transpose equals wasm for ranks 2–5 and int32', async () => {

@@ -1305,7 +1305,19 @@ def read_line(fd, buf):
 
 def serve(rpc, ns, stdio, tracer, guarded, max_value):
     """Candidate side: offer the program's names, then run the judge's calls. Everything here is
-    reachable by candidate code, so the judge treats every answer as untrusted."""
+    reachable by candidate code, so the judge treats every answer as untrusted.
+
+    A judge that has already ended (its setup or a case failed to compile: it reported `fatal`)
+    closes its end of the answer pipe: writing then raises BrokenPipeError, which is not the
+    program's error. Stop serving and let the judge's own records decide the verdict (under load
+    the candidate's broken-pipe report could otherwise arrive first and mask the judge's)."""
+    try:
+        _serve(rpc, ns, stdio, tracer, guarded, max_value)
+    except BrokenPipeError:
+        return
+
+
+def _serve(rpc, ns, stdio, tracer, guarded, max_value):
     req, resp = rpc
     offered = {}
     for name, value in list(ns.items()):

@@ -15,7 +15,6 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { Curriculum, ExecutionResult, Executor, Problem, RewardFn } from '@stepcoder/core';
 import {
   createByteTokenizer,
   createGeneratorWorker,
@@ -25,6 +24,7 @@ import {
   initBackend,
 } from '@stepcoder/model';
 import { createTrainer, type IterationTiming } from '../src/index.js';
+import { benchProblems, givenAll, pickExecutor, reward } from './fixtures.js';
 
 const ITERS = Number(process.env.BENCH_ITERS ?? 4);
 const BATCH = Number(process.env.BENCH_BATCH ?? 16);
@@ -53,99 +53,10 @@ interface SideResult {
   workerUtilisation?: number;
 }
 
-/** Small stdio problems whose canonical solutions really compute something per test. */
-function benchProblems(): Problem[] {
-  return Array.from({ length: 16 }, (_, i) => {
-    const cases = Array.from({ length: 4 }, (_, k) => {
-      const n = 50_000 + 10_000 * k + i;
-      return { input: `${n}\n`, output: `${(n * (n + 1)) / 2}\n` };
-    });
-    return {
-      id: `sum-${i}`,
-      prompt: `# Read n and print 1 + 2 + ... + n (problem ${i}).\n`,
-      language: 'python' as const,
-      canonicalSolutions: [
-        `n = int(input())\ntotal = 0\nfor k in range(n + 1):\n    total += k\nprint(total)\n`,
-      ],
-      tests: { kind: 'stdio' as const, cases },
-    };
-  });
-}
-
-/** Stage-0 CCCS prompt: the whole canonical program is given, the model writes a trailing comment. */
-const givenAll: Curriculum = {
-  specificationVersion: 'v1',
-  name: 'bench-given-all',
-  stageOf: () => 0,
-  prompt: (problem) => {
-    const givenPrefix = `${problem.canonicalSolutions[0]!}# `;
-    return {
-      prompt: `${problem.prompt}${givenPrefix}`,
-      givenPrefix,
-      target: '',
-      completionStart: givenPrefix.length,
-      stage: 0,
-      stageCount: 1,
-    };
-  },
-  record() {},
-  state: () => null,
-  restore() {},
-};
-
-const reward: RewardFn = {
-  specificationVersion: 'v1',
-  name: 'bench',
-  score: (r: ExecutionResult) => (r.outcome === 'infra_error' ? null : r.outcome === 'pass' ? 1 : -0.6),
-};
-
-function sleepExecutor(): Executor {
-  return {
-    specificationVersion: 'v1',
-    name: 'sleep',
-    languages: ['python'],
-    async run(req) {
-      await new Promise((r) => setTimeout(r, 20));
-      const outcome = req.program.includes('\n', req.program.lastIndexOf('# ') + 2)
-        ? 'compile_error'
-        : 'pass';
-      return {
-        outcome,
-        tests: [],
-        passed: 0,
-        total: 1,
-        durationMs: 20,
-        stdout: '',
-        stderr: '',
-        truncated: false,
-      };
-    },
-    async dispose() {},
-  };
-}
-
-async function pickExecutor(): Promise<{ executor: Executor; note: string }> {
-  try {
-    const mod = await import('@stepcoder/executor-python/base');
-    const executor = mod.createPythonExecutor({ poolSize: 2 }) as Executor;
-    const probe = await executor.run({
-      program: 'print(input())',
-      tests: { kind: 'stdio', cases: [{ input: 'ok\n', output: 'ok\n' }] },
-    });
-    if (probe.outcome !== 'pass') throw new Error(`probe: ${probe.outcome} ${probe.message ?? ''}`);
-    return { executor, note: 'python (pool of 2 fork-server workers)' };
-  } catch (err) {
-    return {
-      executor: sleepExecutor(),
-      note: `20 ms sleep executor (python unavailable: ${(err as Error).message})`,
-    };
-  }
-}
-
 /** One side, in this (child) process. */
 async function runSide(mode: Mode, cpus: string): Promise<SideResult> {
   const backend = await initBackend({ log: false });
-  const { executor, note } = await pickExecutor();
+  const { executor, note } = await pickExecutor(20);
   const policy = await createPolicy({ config: GPT2_TINY, tokenizer: createByteTokenizer(), seed: 1 });
   let generator: GeneratorWorker | undefined;
   if (mode === 'worker') generator = await createGeneratorWorker.fromPolicy(policy);
@@ -153,7 +64,7 @@ async function runSide(mode: Mode, cpus: string): Promise<SideResult> {
     policy,
     generator,
     seed: 3,
-    problems: benchProblems(),
+    problems: benchProblems(16, 4, 50_000),
     executor,
     reward,
     curriculum: givenAll,

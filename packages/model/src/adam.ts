@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { activeNativeKernels, heapOffset } from './native.js';
+import { activeNativeKernels, heapOffset, type WasmBackendInternals, wasmInternals } from './native.js';
 
 /*
  * tfjs's Adam runs ~10 elementwise kernels per variable per step (each reading and writing the
@@ -9,11 +9,6 @@ import { activeNativeKernels, heapOffset } from './native.js';
  * getWeights/setWeights, the β-power accumulators, serialisation — is tfjs's AdamOptimizer, so
  * checkpoints move freely between the two paths.
  */
-
-interface WasmHeap {
-  wasm: { HEAPU8: Uint8Array };
-  dataIdMap: { get(dataId: object): { refCount: number } | undefined };
-}
 
 interface AdamInternals {
   accBeta1: tf.Variable;
@@ -28,7 +23,7 @@ interface AdamInternals {
 }
 
 /** Give `v` its own buffer when another tensor shares it, so an in-place write touches only `v`. */
-function ownData(backend: WasmHeap, v: tf.Variable): void {
+function ownData(backend: WasmBackendInternals, v: tf.Variable): void {
   const entry = backend.dataIdMap.get(v.dataId as object);
   if (entry && entry.refCount > 1) tf.tidy(() => v.assign(tf.mul(v, 1)));
 }
@@ -46,7 +41,7 @@ export class NativeAdamOptimizer extends tf.AdamOptimizer {
     }
     this.path.native++;
     const self = this as unknown as AdamInternals;
-    const backend = tf.backend() as unknown as WasmHeap;
+    const backend = wasmInternals(tf.backend());
     const names = Array.isArray(variableGradients)
       ? variableGradients.map((v) => v.name)
       : Object.keys(variableGradients);

@@ -109,16 +109,10 @@ export function gpt2Forward(
     let q: tf.Tensor4D;
     let kh: tf.Tensor4D;
     let vh: tf.Tensor4D;
-    if (!inference && !past && fusedKernelsActive(qkv)) {
-      // Training: the same native split; its registered gradient merges the heads back (wasm's
-      // SplitV of the 5-D transpose below took ~6 ms a call, a quarter of a native step).
-      [q, kh, vh] = runFused(FUSED_KERNELS.splitHeads, { qkv }, { batch, tokens: t, heads: h }) as [
-        tf.Tensor4D,
-        tf.Tensor4D,
-        tf.Tensor4D,
-      ];
-    } else if (inference && fusedKernelsActive(qkv)) {
-      // Head split and KV-cache append in one native kernel.
+    if (fusedKernelsActive(qkv) && (inference || !past)) {
+      // Head split (and KV-cache append when decoding) in one native kernel; in training its
+      // registered gradient merges the heads back (wasm's SplitV of the 5-D transpose below took
+      // ~6 ms a call, a quarter of a native step). The cache gets no gradient: never with `past`.
       [q, kh, vh] = runFused(
         FUSED_KERNELS.splitHeads,
         past ? { qkv, pastK: past.k, pastV: past.v } : { qkv },

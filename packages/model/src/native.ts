@@ -34,7 +34,7 @@ export interface NativeKernelsInfo {
 }
 
 /** The slice of tfjs-backend-wasm's BackendWasm the kernels use (stable across 4.x). */
-interface WasmBackendInternals {
+export interface WasmBackendInternals {
   wasm: { HEAPU8: Uint8Array };
   dataIdMap: { get(dataId: object): { memoryOffset: number; refCount: number } | undefined };
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
@@ -59,7 +59,7 @@ export function nativeKernelsInfo(): NativeKernelsInfo | undefined {
   return originalBatchMatMul ? info : undefined;
 }
 
-function wasmInternals(backend: unknown): WasmBackendInternals {
+export function wasmInternals(backend: unknown): WasmBackendInternals {
   return backend as WasmBackendInternals;
 }
 

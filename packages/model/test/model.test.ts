@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createByteTokenizer, createPolicy, initBackend, type Policy } from '../src/base.js';
-import { TEST_CONFIG } from './helpers.js';
+import { paddedBatch, TEST_CONFIG } from './helpers.js';
 
 const tokenizer = createByteTokenizer();
 
@@ -40,21 +40,7 @@ describe('GPT-2 policy on the wasm backend', () => {
   });
 
   it('matches finite differences of the loss (gradient check, float32)', () => {
-    const ids = tf.tensor2d(
-      [
-        [257, 10, 20, 30, 40, 50],
-        [1, 2, 3, 4, 5, 6],
-      ],
-      [2, 6],
-      'int32',
-    );
-    const mask = tf.tensor2d(
-      [
-        [0, 1, 1, 1, 1, 1],
-        [1, 1, 1, 1, 1, 1],
-      ],
-      [2, 6],
-    );
+    const { ids, mask } = paddedBatch();
     const vars = policy.trainableVariables();
     const { grads } = tf.variableGrads(() => lmLoss(policy, ids, mask), vars);
     const probes: Array<[string, number]> = [

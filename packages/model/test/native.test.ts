@@ -13,7 +13,7 @@ import {
   nativeKernelsInfo,
   type Policy,
 } from '../src/base.js';
-import { TEST_CONFIG } from './helpers.js';
+import { paddedBatch, TEST_CONFIG } from './helpers.js';
 
 /*
  * The native kernels (BLAS GEMM, transpose, LayerNorm, GELU, Adam) against tfjs's own wasm
@@ -149,21 +149,7 @@ describe('native kernels on the wasm backend', () => {
   });
 
   it('the model gives the same logits, values and gradients as with wasm kernels', async () => {
-    const ids = tf.tensor2d(
-      [
-        [257, 10, 20, 30, 40, 50],
-        [1, 2, 3, 4, 5, 6],
-      ],
-      [2, 6],
-      'int32',
-    );
-    const mask = tf.tensor2d(
-      [
-        [0, 1, 1, 1, 1, 1],
-        [1, 1, 1, 1, 1, 1],
-      ],
-      [2, 6],
-    );
+    const { ids, mask } = paddedBatch();
     const vars = policy.trainableVariables();
     const { native, stock } = await both(() =>
       tf.tidy(() => {

@@ -7,8 +7,11 @@
  *   pnpm --filter @example/synthetic-python start [-- --set seed=2 --set train.steps=12]
  */
 import { fileURLToPath } from 'node:url';
-import { loadConfig, runPipeline } from '@stepcoder/cli';
+import { loadConfig, runPipeline, startupChecksOrExit } from '@stepcoder/cli';
 
 const configPath = fileURLToPath(new URL('../config.yaml', import.meta.url));
 const overrides = process.argv.slice(2).flatMap((arg, i, all) => (all[i - 1] === '--set' ? [arg] : []));
-await runPipeline(loadConfig(configPath, overrides));
+const config = loadConfig(configPath, overrides);
+// python3, the namespaced sandbox, the GEMM: a few lines before any work; exits 2 with the fix.
+await startupChecksOrExit(config);
+await runPipeline(config);

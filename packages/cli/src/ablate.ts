@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { StepcoderError } from '@stepcoder/core';
 import { renderAblationChart } from './ablate-chart.js';
 import type { StepcoderConfig } from './config.js';
+import { createProgress } from './progress.js';
 import { createRunContext, evalStage, type RunIo, sftStage, trainStage } from './run.js';
 
 /** The 2×2 grid of the paper's ablation: CCCS on/off × FGO on/off, everything else shared. */
@@ -203,12 +204,27 @@ export async function runAblation(
   }
   const chosen = ABLATION_VARIANTS.filter((v) => !options.variants || options.variants.includes(v.name));
   if (!options.aggregateOnly) {
-    for (const seed of seeds) {
-      await sftCell(base, seed, io);
-      for (const v of chosen) {
-        out.write(`ablate: seed ${seed}, ${v.name}\n`);
-        await variantCell(base, seed, v, io);
+    // Cells are minutes each and their stages run quiet: one progress over cells, with the last
+    // cell's held-out pass@1 (the ablation's key metric), a line at least every 15 s in logs.
+    const progress = createProgress('ablate cells', seeds.length * (1 + chosen.length), {
+      quiet: io.quiet,
+    });
+    let done = 0;
+    const finished = (cell: AblationCell, name: string) =>
+      progress.update(++done, {
+        last: `${name} seed ${cell.seed}`,
+        'held-out pass@1': Number.isNaN(cell.heldout) ? '-' : `${(100 * cell.heldout).toFixed(1)}%`,
+      });
+    try {
+      for (const seed of seeds) {
+        finished(await sftCell(base, seed, io), 'SFT');
+        for (const v of chosen) {
+          out.write(`ablate: seed ${seed}, ${v.name}\n`);
+          finished(await variantCell(base, seed, v, io), v.name);
+        }
       }
+    } finally {
+      progress.stop();
     }
   }
   const cells: AblationCell[] = [];

@@ -3,7 +3,8 @@ import { StepcoderError } from '@stepcoder/core';
 import type { Command } from 'commander';
 import { runAblation } from './ablate.js';
 import { runBench } from './bench.js';
-import { loadCheckedConfig } from './config.js';
+import { loadCheckedConfig, type StepcoderConfig } from './config.js';
+import { registerDoctorCommand, startupChecks } from './doctor.js';
 import { createRunContext, evalStage, runPipeline, sftStage, trainStage } from './run.js';
 import { registerServeCommand } from './serve.js';
 import { setupProblems } from './setup.js';
@@ -38,6 +39,13 @@ function parseSeeds(text: string): number[] {
   return seeds;
 }
 
+/** The checked config, then the start-up checks (python3, sandbox…): both before any work. */
+async function configForRun(flags: CommonFlags): Promise<StepcoderConfig> {
+  const config = await loadCheckedConfig(flags.config, flags.set);
+  await startupChecks(config);
+  return config;
+}
+
 /** Build the `stepcoder` command tree on `program` and run it on `argv`. */
 export async function main(program: Command, argv: string[]): Promise<void> {
   const version = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
@@ -50,13 +58,13 @@ export async function main(program: Command, argv: string[]): Promise<void> {
   withCommon(program.command('run'))
     .description('the main job: SFT warm-start, evaluate, PPO, evaluate again')
     .action(async (flags: CommonFlags) => {
-      await runPipeline(await loadCheckedConfig(flags.config, flags.set));
+      await runPipeline(await configForRun(flags));
     });
 
   withCommon(program.command('sft'))
     .description('supervised warm-start on canonical solutions; saves <outDir>/sft')
     .action(async (flags: CommonFlags) => {
-      const ctx = await createRunContext(await loadCheckedConfig(flags.config, flags.set));
+      const ctx = await createRunContext(await configForRun(flags));
       try {
         await sftStage(ctx);
       } finally {
@@ -68,7 +76,7 @@ export async function main(program: Command, argv: string[]): Promise<void> {
     .description('PPO with the configured curriculum, mask, reward and advantage')
     .option('--resume <dir>', 'resume exactly from a trainer checkpoint folder')
     .action(async (flags: CommonFlags & { resume?: string }) => {
-      const ctx = await createRunContext(await loadCheckedConfig(flags.config, flags.set));
+      const ctx = await createRunContext(await configForRun(flags));
       try {
         await trainStage(ctx, {}, flags.resume);
       } finally {
@@ -79,7 +87,7 @@ export async function main(program: Command, argv: string[]): Promise<void> {
   withCommon(program.command('eval'))
     .description('pass@k (unbiased estimator) of model.checkpoint on the configured problems')
     .action(async (flags: CommonFlags) => {
-      const ctx = await createRunContext(await loadCheckedConfig(flags.config, flags.set));
+      const ctx = await createRunContext(await configForRun(flags));
       try {
         await evalStage(ctx);
       } finally {
@@ -97,7 +105,7 @@ export async function main(program: Command, argv: string[]): Promise<void> {
     .option('--aggregate-only', 'train nothing: aggregate the cells earlier runs wrote under outDir')
     .action(async (flags: CommonFlags & { seeds: string; variants?: string; aggregateOnly?: boolean }) => {
       await runAblation(
-        await loadCheckedConfig(flags.config, flags.set),
+        flags.aggregateOnly ? await loadCheckedConfig(flags.config, flags.set) : await configForRun(flags),
         parseSeeds(flags.seeds),
         {},
         {
@@ -111,9 +119,10 @@ export async function main(program: Command, argv: string[]): Promise<void> {
     .description('time PPO iterations (generate / execute / update), overlapped vs sequential')
     .option('--iterations <n>', 'timed iterations per mode', '3')
     .action(async (flags: CommonFlags & { iterations: string }) => {
-      await runBench(await loadCheckedConfig(flags.config, flags.set), Number(flags.iterations));
+      await runBench(await configForRun(flags), Number(flags.iterations));
     });
 
+  registerDoctorCommand(program);
   registerSyntheticCommand(program);
   registerWorkerCommand(program);
   registerServeCommand(program);

@@ -67,6 +67,8 @@ export const configSchema = z
         trainLimit: z.number().int().positive().optional(),
         /** Evaluate on a seeded sample of this many held-out problems (default all). */
         heldoutLimit: z.number().int().positive().optional(),
+        /** Evaluate on a seeded sample of this many in-distribution test problems (default all). */
+        testLimit: z.number().int().positive().optional(),
       })
       .strict()
       .default({ dataset: 'mini', language: 'python', evalFraction: 0.25 }),
@@ -84,6 +86,15 @@ export const configSchema = z
         maxLength: z.number().int().positive().default(384),
         /** Learning-rate schedule over the SFT steps (`cosine`: 5% warm-up, decay to 10%). */
         schedule: z.enum(['constant', 'cosine']).default('constant'),
+        /**
+         * Mix CCCS completion examples into SFT: about `fraction` × problems extra examples, each a
+         * seeded non-final stage of `curriculum` (default `steps`), loss on the remainder only. Use
+         * it when RL runs with a curriculum, so CCCS prompts are not new to the model.
+         */
+        completionMix: z
+          .object({ fraction: z.number().min(0).max(4), curriculum: pluginRef.default('steps') })
+          .strict()
+          .optional(),
       })
       .strict()
       .default({ epochs: 8, batchSize: 8, lr: 3e-3, maxLength: 384, schedule: 'constant' }),
@@ -105,15 +116,31 @@ export const configSchema = z
         n: z.number().int().positive().default(4),
         temperature: z.number().positive().default(0.8),
         maxNewTokens: z.number().int().positive().default(160),
-        /** Which problems pass@k is reported on. */
-        on: z.enum(['train', 'heldout', 'both']).default('both'),
+        /**
+         * Which problems pass@k is reported on: `both` = a training sample and the held-out set;
+         * `all` adds the in-distribution test set (when the dataset has one).
+         */
+        on: z.enum(['train', 'heldout', 'both', 'all']).default('both'),
         /** pass@k on training problems uses a seeded sample of this many (default all). */
         trainSample: z.number().int().positive().optional(),
         /** Prompts per generate call (larger batches amortise per-op overhead on wasm). */
         batchSize: z.number().int().positive().default(8),
+        /**
+         * Also generate on a worker thread (`createGeneratorWorker`) holding the same weights:
+         * chunks alternate between it and the main thread, so evaluation uses a second core.
+         */
+        generatorWorker: z.boolean().default(false),
       })
       .strict()
-      .default({ k: [1], n: 4, temperature: 0.8, maxNewTokens: 160, on: 'both', batchSize: 8 }),
+      .default({
+        k: [1],
+        n: 4,
+        temperature: 0.8,
+        maxNewTokens: 160,
+        on: 'both',
+        batchSize: 8,
+        generatorWorker: false,
+      }),
   })
   .strict();
 

@@ -17,6 +17,7 @@ import { MetricsLog } from './metrics-log.js';
 import { describeDelta, type PairedDelta, pairedDelta } from './paired-delta.js';
 import { type PlotExtras, renderPlotHtml } from './plot.js';
 import { createProgress } from './progress.js';
+import { describeQuarters, type RolloutQuarters, rolloutPassQuarters } from './rollout-quarters.js';
 import {
   createBus,
   type ProblemSplit,
@@ -94,10 +95,24 @@ function write(io: RunIo, text: string): void {
 /** Supervised warm-start on the training problems' canonical solutions; saves `outDir/sft`. */
 export async function sftStage(ctx: RunContext, io: RunIo = {}): Promise<SftResult> {
   const { config } = ctx;
-  const progress = createProgress('sft', 1, { quiet: io.quiet });
-  const off = ctx.events.on('progress', (p) => {
-    if (p.task === 'sft') progress.update(p.done, undefined, p.total);
+  const mix = config.sft.completionMix;
+  const progress = createProgress('sft', undefined, { quiet: io.quiet });
+  // The key metric of SFT: the mean loss of the last 20 steps (one step's loss is noisy).
+  const recent: number[] = [];
+  const offLoss = ctx.events.on('metric', (m) => {
+    if (m.name !== 'sft_loss') return;
+    recent.push(m.value);
+    if (recent.length > 20) recent.shift();
   });
+  const offProgress = ctx.events.on('progress', (p) => {
+    if (p.task !== 'sft') return;
+    const loss = recent.length > 0 ? recent.reduce((a, b) => a + b, 0) / recent.length : undefined;
+    progress.update(p.done, loss === undefined ? undefined : { loss }, p.total);
+  });
+  const off = () => {
+    offLoss();
+    offProgress();
+  };
   const result = await runSft({
     policy: ctx.policy,
     problems: ctx.problems.train,
@@ -109,6 +124,9 @@ export async function sftStage(ctx: RunContext, io: RunIo = {}): Promise<SftResu
     schedule: config.sft.schedule,
     seed: config.seed,
     events: ctx.events,
+    ...(mix && mix.fraction > 0
+      ? { completionMix: { curriculum: await setupCurriculum(mix.curriculum), fraction: mix.fraction } }
+      : {}),
   });
   off();
   progress.stop();
@@ -117,7 +135,7 @@ export async function sftStage(ctx: RunContext, io: RunIo = {}): Promise<SftResu
   const last = result.epochLosses[result.epochLosses.length - 1];
   write(
     io,
-    `sft: ${result.examples} examples, ${config.sft.epochs} epochs, loss ${fmt(first)} -> ${fmt(last)} (saved ${join(config.outDir, 'sft')})\n`,
+    `sft: ${result.examples} examples${result.completionExamples ? ` (${result.completionExamples} completions)` : ''}, ${config.sft.epochs} epochs, loss ${fmt(first)} -> ${fmt(last)} (saved ${join(config.outDir, 'sft')})\n`,
   );
   return result;
 }
@@ -199,6 +217,8 @@ function writePlot(config: StepcoderConfig, passAtK?: PlotExtras['passAtK']): st
 
 export interface EvalReports {
   train?: EvaluationReport;
+  /** In-distribution test problems (`eval.on: all`). */
+  test?: EvaluationReport;
   heldout?: EvaluationReport;
 }
 
@@ -211,27 +231,45 @@ export async function evalStage(ctx: RunContext, label?: string, io: RunIo = {})
   const task = label ? `eval ${label}` : 'eval';
   const sets: Array<[keyof EvalReports, Problem[]]> = [];
   if (config.eval.on !== 'heldout') sets.push(['train', evalTrainSample(config, ctx.problems.train)]);
+  if (config.eval.on === 'all' && ctx.problems.test.length > 0) sets.push(['test', ctx.problems.test]);
   if (config.eval.on !== 'train' && ctx.problems.heldout.length > 0)
     sets.push(['heldout', ctx.problems.heldout]);
   const reports: EvalReports = {};
-  for (const [name, problems] of sets) {
-    const progress = createProgress(`${task} ${name}`, problems.length, { quiet: io.quiet });
-    const off = ctx.events.on('progress', (p) => progress.update(p.done, undefined, p.total));
-    reports[name] = await evaluatePassAtK({
-      policy: ctx.policy,
-      problems,
-      executor: ctx.executor,
-      curriculum: ctx.curriculum,
-      k: config.eval.k,
-      n: config.eval.n,
-      seed: config.seed,
-      temperature: config.eval.temperature,
-      maxNewTokens: config.eval.maxNewTokens,
-      batchSize: config.eval.batchSize,
-      events: ctx.events,
-    });
-    off();
-    progress.stop();
+  // One worker for every set of this evaluation, holding the weights as they are now.
+  const worker = config.eval.generatorWorker ? await createGeneratorWorker.fromPolicy(ctx.policy) : undefined;
+  try {
+    for (const [name, problems] of sets) {
+      const progress = createProgress(`${task} ${name}`, problems.length, { quiet: io.quiet });
+      // The key metric of an evaluation: the pass rate of the samples executed so far.
+      const counted = countingPasses(ctx.executor);
+      const off = ctx.events.on('progress', (p) =>
+        progress.update(
+          p.done,
+          counted.runs > 0
+            ? { pass: `${((100 * counted.passes) / counted.runs).toFixed(1)}% of ${counted.runs}` }
+            : undefined,
+          p.total,
+        ),
+      );
+      reports[name] = await evaluatePassAtK({
+        policy: ctx.policy,
+        problems,
+        executor: counted.executor,
+        curriculum: ctx.curriculum,
+        k: config.eval.k,
+        n: config.eval.n,
+        seed: config.seed,
+        temperature: config.eval.temperature,
+        maxNewTokens: config.eval.maxNewTokens,
+        batchSize: config.eval.batchSize,
+        events: ctx.events,
+        ...(worker ? { generators: [worker] } : {}),
+      });
+      off();
+      progress.stop();
+    }
+  } finally {
+    await worker?.dispose();
   }
   mkdirSync(config.outDir, { recursive: true });
   writeFileSync(
@@ -240,6 +278,27 @@ export async function evalStage(ctx: RunContext, label?: string, io: RunIo = {})
   );
   write(io, `${task}: ${describeEval(reports)}\n`);
   return reports;
+}
+
+/** `executor`, counting the runs it answers and how many passed (progress lines of evaluations). */
+function countingPasses(executor: Executor): { executor: Executor; runs: number; passes: number } {
+  const counts = { executor, runs: 0, passes: 0 };
+  const run: Executor['run'] = async (request) => {
+    const result = await executor.run(request);
+    if (result.outcome !== 'infra_error') {
+      counts.runs++;
+      if (result.outcome === 'pass') counts.passes++;
+    }
+    return result;
+  };
+  counts.executor = new Proxy(executor, {
+    get(target, key) {
+      if (key === 'run') return run;
+      const value = Reflect.get(target, key, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  return counts;
 }
 
 /** The training problems pass@k is reported on: all, or a seeded `eval.trainSample` of them. */
@@ -272,6 +331,8 @@ export interface PipelineSummary {
   after: EvalReports;
   /** after − before per pass@k, paired by problem, with 95% intervals. */
   delta: Partial<Record<keyof EvalReports, PairedDelta[]>>;
+  /** Rollout pass rate over the first and the last quarter of the RL iterations. */
+  rollouts?: RolloutQuarters;
   sft?: SftResult;
   iterations: IterationResult[];
   seconds: number;
@@ -284,7 +345,7 @@ export async function runPipeline(config: StepcoderConfig, io: RunIo = {}): Prom
   try {
     write(
       io,
-      `stepcoder: ${ctx.problems.train.length} training / ${ctx.problems.heldout.length} held-out ${config.data.language} problems, ` +
+      `stepcoder: ${ctx.problems.train.length} training / ${ctx.problems.test.length} test / ${ctx.problems.heldout.length} held-out ${config.data.language} problems, ` +
         `curriculum ${name(config.curriculum)}, mask ${name(config.mask)}, seed ${config.seed}\n`,
     );
     const sft = config.sft.epochs > 0 && !config.model.checkpoint ? await sftStage(ctx, io) : undefined;
@@ -292,7 +353,7 @@ export async function runPipeline(config: StepcoderConfig, io: RunIo = {}): Prom
     const iterations = config.train.steps > 0 ? await trainStage(ctx, io) : [];
     const after = await evalStage(ctx, 'after', io);
     writePlot(config, { before, after });
-    const deltas = (['train', 'heldout'] as const).flatMap((set) => {
+    const deltas = (['train', 'test', 'heldout'] as const).flatMap((set) => {
       const b = before[set];
       const a = after[set];
       return b && a
@@ -305,11 +366,13 @@ export async function runPipeline(config: StepcoderConfig, io: RunIo = {}): Prom
           ]
         : [];
     });
+    const rollouts = rolloutPassQuarters(iterations);
     const summary = {
       seed: config.seed,
       before,
       after,
       delta: Object.fromEntries(deltas.map((d) => [d.set, d.delta])),
+      rollouts,
       sft,
       iterations,
       seconds: (Date.now() - started) / 1000,
@@ -322,6 +385,7 @@ export async function runPipeline(config: StepcoderConfig, io: RunIo = {}): Prom
       io,
       `pass rate before PPO: ${describeEval(before)}\npass rate after PPO:  ${describeEval(after)}\n` +
         deltas.map((d) => `change on ${d.set} (paired by problem): ${d.text}\n`).join('') +
+        (rollouts ? `${describeQuarters(rollouts)}\n` : '') +
         `(${summary.seconds.toFixed(0)} s, outputs in ${config.outDir})\n`,
     );
     return summary;

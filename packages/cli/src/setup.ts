@@ -38,6 +38,8 @@ const PRESETS: Record<StepcoderConfig['model']['preset'], GPT2Config> = {
 
 export interface ProblemSplit {
   train: Problem[];
+  /** In-distribution test problems (`meta.split: 'test'`): new instances of trained kinds. */
+  test: Problem[];
   heldout: Problem[];
 }
 
@@ -99,9 +101,10 @@ function trainedTokenizer(config: StepcoderConfig, train: readonly Problem[]): T
 }
 
 /**
- * Load the configured dataset and split it into training and held-out problems: by the rows' own
- * `meta.split` when the dataset assigns one (`synthetic`: held-out = unseen combinations),
- * otherwise a seeded `evalFraction` split. `trainLimit` / `heldoutLimit` then keep a seeded sample.
+ * Load the configured dataset and split it into training, test and held-out problems: by the rows'
+ * own `meta.split` when the dataset assigns one (`synthetic`: test = new instances of trained
+ * combinations, held-out = unseen combinations), otherwise a seeded `evalFraction` split (no test
+ * set). `trainLimit` / `testLimit` / `heldoutLimit` then keep a seeded sample.
  */
 export async function setupProblems(
   config: StepcoderConfig,
@@ -117,7 +120,7 @@ export async function setupProblems(
       ...(data.options as Record<string, unknown>),
       language: data.language,
     } as SyntheticSuiteOptions);
-    problems = [...suite.train, ...suite.heldout];
+    problems = [...suite.train, ...suite.test, ...suite.heldout];
   } else {
     if (!data.path) {
       throw new StepcoderError(
@@ -143,8 +146,10 @@ export async function setupProblems(
   const rng = new Rng(config.seed).split('data-split');
   let train: Problem[];
   let heldout: Problem[];
-  if (problems.some((p) => p.meta?.split === 'train' || p.meta?.split === 'heldout')) {
-    train = problems.filter((p) => p.meta?.split !== 'heldout');
+  let test: Problem[] = [];
+  if (problems.some((p) => ['train', 'test', 'heldout'].includes(p.meta?.split as string))) {
+    train = problems.filter((p) => p.meta?.split !== 'heldout' && p.meta?.split !== 'test');
+    test = problems.filter((p) => p.meta?.split === 'test');
     heldout = problems.filter((p) => p.meta?.split === 'heldout');
   } else {
     const shuffled = rng.shuffle(problems);
@@ -156,6 +161,7 @@ export async function setupProblems(
     n !== undefined && n < list.length ? rng.split(stream).sample(list, n) : list;
   return {
     train: limit(train, data.trainLimit, 'train-limit').sort(byId),
+    test: limit(test, data.testLimit, 'test-limit').sort(byId),
     heldout: limit(heldout, data.heldoutLimit, 'heldout-limit').sort(byId),
   };
 }

@@ -38,8 +38,8 @@ describe('stepcoder synthetic', () => {
 
   it('rejects an unknown --split and a non-integer --count, naming the flag', async () => {
     const out = join(dir, 'bad.jsonl');
-    await expect(cli(['--out', out, '--split', 'test'])).rejects.toThrow(
-      /--split must be one of train, heldout, all/,
+    await expect(cli(['--out', out, '--split', 'validation'])).rejects.toThrow(
+      /--split must be one of train, test, heldout, all/,
     );
     await expect(cli(['--out', out, '--count', 'many'])).rejects.toThrow(/--count must be an integer/);
   });

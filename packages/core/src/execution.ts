@@ -31,7 +31,12 @@ export interface ExecutionLimits {
   totalTimeoutMs: number;
   /** Memory limit, MiB (isolate heap for JS, RLIMIT_AS for Python). */
   memoryMb: number;
-  /** Bytes of stdout/stderr kept per test; the rest is dropped and `truncated` set. */
+  /**
+   * Bytes of stdout and of stderr kept per test (each stream on its own; also the cap of the
+   * result-level `stdout`/`stderr`). Past it the rest is dropped and never silently: the stream is
+   * flagged in `truncated`/`truncatedStreams`, and a stdio test whose stdout was cut is not
+   * compared (outcome `runtime_error`, reason `output_limit`). Default 64 KiB (`DEFAULT_LIMITS`).
+   */
   maxOutputBytes: number;
 }
 
@@ -110,10 +115,21 @@ export interface Coverage {
 export interface TestResult {
   index: number;
   outcome: Outcome;
+  /**
+   * Why the test failed, where the outcome alone does not say. `output_limit`: the test's output
+   * passed `maxOutputBytes` and was cut, so it was not judged as if complete (outcome
+   * `runtime_error`): a program printing a correct answer longer than the cap is neither a pass
+   * nor a wrong answer. Rewards may score it on its own (the StepCoder table's `outputLimit`).
+   */
+  reason?: 'output_limit';
   durationMs: number;
   message?: string;
   stdout?: string;
   stderr?: string;
+  /** This test's stdout or stderr was cut at `maxOutputBytes` (absent: the executor did not say). */
+  truncated?: boolean;
+  /** Which of this test's streams were cut at `maxOutputBytes`. */
+  truncatedStreams?: { stdout: boolean; stderr: boolean };
   /** JSON-able expected and actual values (call tests) or text (stdio tests). */
   expected?: unknown;
   actual?: unknown;
@@ -128,10 +144,20 @@ export interface ExecutionResult {
   durationMs: number;
   /** One-line human explanation of the outcome (first failure, error type…). */
   message?: string;
+  /** The failing test's `reason` (see `TestResult.reason`): `output_limit` when its output was cut. */
+  reason?: 'output_limit';
   stdout: string;
   stderr: string;
-  /** Output was cut at `maxOutputBytes`. */
+  /**
+   * Some output was cut at `maxOutputBytes`: a test's own stdout/stderr, or the concatenation of
+   * all tests' output kept here. Never silent: see `truncatedStreams` for which stream.
+   */
   truncated: boolean;
+  /**
+   * Which streams were cut (any test's, or the concatenation here); `truncated` is their `or`.
+   * Optional so that results built elsewhere stay valid; the bundled executors always set it.
+   */
+  truncatedStreams?: { stdout: boolean; stderr: boolean };
   coverage?: Coverage;
   /** What isolated the program (see SandboxLevel); absent when the executor does not say. */
   sandbox?: SandboxLevel;
@@ -177,6 +203,7 @@ export function resultWithoutTests(
     stdout: '',
     stderr: '',
     truncated: false,
+    truncatedStreams: { stdout: false, stderr: false },
   };
 }
 

@@ -75,4 +75,6 @@ export {
 } from './schemas.js';
 export { LineIndex, utf8ColumnToUtf16 } from './source.js';
 export type { StandardSchemaV1 } from './standard-schema.js';
+export type { AlignedPrompt, AlignTokenizer } from './token-align.js';
+export { alignPromptToTokens, createPromptAligner } from './token-align.js';
 export { validate } from './validation.js';

@@ -330,3 +330,43 @@ for (const language of LANGUAGES) {
     });
   });
 }
+
+describe('in-distribution test split (testFraction)', () => {
+  const suite = generateSyntheticSuite({ language: 'python', count: 3000, seed: 4, testFraction: 0.1 });
+  const plain = generateSyntheticSuite({ language: 'python', count: 3000, seed: 4 });
+
+  it('holds new instances of trained combinations, disjoint from every training problem', () => {
+    expect(suite.test.length).toBeGreaterThan(150);
+    const trainIds = new Set(suite.train.map((p) => p.id));
+    const trainPrompts = new Set(suite.train.map((p) => p.prompt));
+    const trainPrograms = new Set(suite.train.map((p) => p.canonicalSolutions[0]));
+    const trainCombos = new Set(suite.train.map((p) => p.meta?.combination));
+    const heldCombos = new Set(suite.heldout.map((p) => p.meta?.combination));
+    for (const p of suite.test) {
+      expect(p.meta?.split).toBe('test');
+      expect(trainIds.has(p.id)).toBe(false);
+      expect(trainPrompts.has(p.prompt)).toBe(false);
+      expect(trainPrograms.has(p.canonicalSolutions[0])).toBe(false);
+      // In distribution: its combination is trained on; never a held-out combination.
+      expect(trainCombos.has(p.meta?.combination)).toBe(true);
+      expect(heldCombos.has(p.meta?.combination)).toBe(false);
+    }
+  });
+
+  it('leaves the held-out split alone and only moves problems from train to test', () => {
+    expect(suite.heldout.map((p) => p.id)).toEqual(plain.heldout.map((p) => p.id));
+    expect(plain.test).toEqual([]);
+    const testIds = new Set(suite.test.map((p) => p.id));
+    expect(plain.train.filter((p) => !testIds.has(p.id)).map((p) => p.id)).toEqual(
+      suite.train.map((p) => p.id),
+    );
+    expect(suite.train.length + suite.test.length).toBe(plain.train.length);
+  });
+
+  it('is deterministic and seeded', () => {
+    const again = generateSyntheticSuite({ language: 'python', count: 3000, seed: 4, testFraction: 0.1 });
+    expect(again.test.map((p) => p.id)).toEqual(suite.test.map((p) => p.id));
+    const other = generateSyntheticSuite({ language: 'python', count: 3000, seed: 5, testFraction: 0.1 });
+    expect(other.test.map((p) => p.prompt)).not.toEqual(suite.test.map((p) => p.prompt));
+  });
+});

@@ -64,6 +64,9 @@ interface Collected {
   stdout: string;
   stderr: string;
   truncated: boolean;
+  /** Per stream: the harness dropped output past `maxOutputBytes`. */
+  stdoutCut: boolean;
+  stderrCut: boolean;
   exitCalled: boolean;
   exitCode: number;
   consoleAssertFailures: number;
@@ -394,6 +397,10 @@ export function createJsExecutor(options: JsExecutorOptions = {}): JsExecutor {
     }
     const out = utf8Cut(stdout, limits.maxOutputBytes);
     const err = utf8Cut(stderr, limits.maxOutputBytes);
+    const cut = {
+      stdout: out.cut || results.some((t) => t.truncatedStreams?.stdout === true),
+      stderr: err.cut || results.some((t) => t.truncatedStreams?.stderr === true),
+    };
     const result: ExecutionResult = {
       outcome: failure ? failure.outcome : passed === indices.length ? 'pass' : 'runtime_error',
       tests: results,
@@ -402,17 +409,16 @@ export function createJsExecutor(options: JsExecutorOptions = {}): JsExecutor {
       durationMs: elapsed(),
       stdout: out.text,
       stderr: err.text,
-      truncated: out.cut || err.cut || results.some((t) => truncatedTests.has(t)),
+      truncated: cut.stdout || cut.stderr,
+      truncatedStreams: cut,
     };
     if (failure) {
       result.message = `test ${failure.index}: ${failure.outcome}${failure.message ? `: ${failure.message}` : ''}`;
+      if (failure.reason) result.reason = failure.reason;
     }
     if (accumulator) result.coverage = accumulator.toCoverage(plan.prepared.mapPosition);
     return result;
   }
-
-  /** Tests whose own output hit `maxOutputBytes` (kept out of TestResult, which has no such field). */
-  const truncatedTests = new WeakSet<TestResult>();
 
   async function guarded<T>(
     slot: Slot,
@@ -564,7 +570,8 @@ export function createJsExecutor(options: JsExecutorOptions = {}): JsExecutor {
       if (collected) {
         result.stdout = wellFormed(collected.stdout);
         if (collected.stderr) result.stderr = wellFormed(collected.stderr);
-        if (collected.truncated) truncatedTests.add(result);
+        result.truncated = collected.stdoutCut || collected.stderrCut;
+        result.truncatedStreams = { stdout: collected.stdoutCut, stderr: collected.stderrCut };
       }
       const counters = collected?.coverage ? (JSON.parse(collected.coverage) as CoverageCounters) : undefined;
       return counters ? { result, counters } : { result };
@@ -646,7 +653,7 @@ export function createJsExecutor(options: JsExecutorOptions = {}): JsExecutor {
       if (!collected.ok) return fail(hopError ?? hopFailure(slot, collected, budgetMessage));
       const facts = collected.value;
       if (hopError) return fail(hopError, facts);
-      return finish(verdict(tests, index, facts, session.programError, caseFailure, budgetMessage), facts);
+      return finish(verdict(plan, index, facts, session.programError, caseFailure, budgetMessage), facts);
     } catch (err) {
       if (slot.pooled.dead) {
         return fail({ outcome: 'memory_limit', message: `exceeded memoryMb: ${errorText(err).message}` });
@@ -656,7 +663,7 @@ export function createJsExecutor(options: JsExecutorOptions = {}): JsExecutor {
   }
 
   function verdict(
-    tests: TestSuite,
+    { tests, limits }: RunPlan,
     index: number,
     facts: Collected,
     programError: Failure | undefined,
@@ -693,6 +700,17 @@ export function createJsExecutor(options: JsExecutorOptions = {}): JsExecutor {
       }
       const expected = tests.cases[index]!.output;
       const actual = wellFormed(facts.stdout);
+      // A cut stdout is never compared as if complete: neither a pass nor a wrong answer.
+      if (facts.stdoutCut) {
+        return {
+          ...base,
+          outcome: 'runtime_error',
+          reason: 'output_limit',
+          message: `stdout exceeded maxOutputBytes (${limits.maxOutputBytes} bytes) and was cut, so it was not compared with the expected output; raise limits.maxOutputBytes if the answer is this long`,
+          expected,
+          actual,
+        };
+      }
       if (compareStdout(actual, expected)) return { ...base, outcome: 'pass' };
       return { ...base, outcome: 'wrong_answer', message: 'output differs', expected, actual };
     }

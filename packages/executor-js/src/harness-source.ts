@@ -65,7 +65,8 @@ let stdout = '';
 let stderr = '';
 let stdoutBytes = 0;
 let stderrBytes = 0;
-let truncated = false;
+let stdoutCut = false;
+let stderrCut = false;
 let exitCalled = false;
 let exitCode = 0;
 let exitCodeProp = undefined;
@@ -116,11 +117,11 @@ function writeOut(which, text) {
   if (which === 1) {
     const room = cfg.maxOutputBytes - stdoutBytes;
     if (size <= room) { stdout += s; stdoutBytes += size; }
-    else { if (room > 0) { stdout += cutToBytes(s, room); } stdoutBytes = cfg.maxOutputBytes; truncated = true; }
+    else { if (room > 0) { stdout += cutToBytes(s, room); } stdoutBytes = cfg.maxOutputBytes; stdoutCut = true; }
   } else {
     const room = cfg.maxOutputBytes - stderrBytes;
     if (size <= room) { stderr += s; stderrBytes += size; }
-    else { if (room > 0) { stderr += cutToBytes(s, room); } stderrBytes = cfg.maxOutputBytes; truncated = true; }
+    else { if (room > 0) { stderr += cutToBytes(s, room); } stderrBytes = cfg.maxOutputBytes; stderrCut = true; }
   }
 }
 
@@ -826,7 +827,7 @@ function collect(arg) {
   const opts = parse(arg);
   const out = {
     __proto__: null,
-    stdout, stderr, truncated,
+    stdout, stderr, truncated: stdoutCut || stderrCut, stdoutCut, stderrCut,
     exitCalled, exitCode: exitCalled ? exitCode : (exitCodeProp === undefined ? 0 : NumberCtor(exitCodeProp) | 0),
     consoleAssertFailures, firstConsoleAssert, assertFailures,
     asyncState, value: null, valueError: '',
@@ -856,7 +857,7 @@ function collect(arg) {
 // Start a new test in a shared context: forget the previous test's output, errors and timers,
 // and zero the coverage counters so that each collect reports one test's hits.
 function reset(arg) {
-  stdout = ''; stderr = ''; stdoutBytes = 0; stderrBytes = 0; truncated = false;
+  stdout = ''; stderr = ''; stdoutBytes = 0; stderrBytes = 0; stdoutCut = false; stderrCut = false;
   consoleAssertFailures = 0; firstConsoleAssert = ''; assertFailures = 0;
   asyncState = 'none'; asyncValue = undefined; asyncError = '';
   callError = ''; callErrorName = ''; stdioError = ''; stdioErrorName = '';

@@ -84,7 +84,8 @@ describe('hostile candidates', () => {
     );
     expect(r.truncated).toBe(true);
     expect(Buffer.byteLength(r.stdout)).toBeLessThanOrEqual(1000);
-    expect(r.outcome).toBe('wrong_answer');
+    expect(r.outcome).toBe('runtime_error');
+    expect(r.reason).toBe('output_limit');
   });
 
   it('process.exit(0) before the tests never passes', async () => {

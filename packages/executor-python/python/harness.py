@@ -621,6 +621,19 @@ def make_memfd(name, tmp):
     return fd
 
 
+def partial_utf8_tail(data):
+    """Bytes at the end of `data` that start a UTF-8 sequence the cut left incomplete."""
+    n = len(data)
+    i = n - 1
+    while i >= 0 and n - i <= 4 and 0x80 <= data[i] <= 0xBF:
+        i -= 1
+    if i < 0 or n - i > 4:
+        return 0
+    lead = data[i]
+    need = 2 if 0xC0 <= lead <= 0xDF else 3 if 0xE0 <= lead <= 0xEF else 4 if 0xF0 <= lead <= 0xF7 else 1
+    return n - i if n - i < need else 0
+
+
 class Stdio:
     """Per-test stdin/stdout/stderr on real fds 0/1/2 (memfds), so `open(0)`, `os.write(1, …)` and
     subprocess output are seen too, with Python-level writers capped at `maxOutputBytes`."""
@@ -665,17 +678,19 @@ class Stdio:
             except BaseException:
                 pass
         texts = []
-        truncated = False
+        cut = []
         for fd in self.files[1:]:
             try:
                 size = _fstat(fd).st_size
                 data = _pread(fd, self.cap, 0)
             except OSError:
                 size, data = 0, b""
+            # Per stream, so the parent can tell a cut stdout (never compared) from a cut stderr.
+            cut.append(size > self.cap)
             if size > self.cap:
-                truncated = True
+                data = data[: len(data) - partial_utf8_tail(data)]
             texts.append(data.decode("utf-8", "replace"))
-        return texts[0], texts[1], truncated
+        return texts[0], texts[1], cut[0], cut[1]
 
 
 def describe(exc):
@@ -1115,10 +1130,11 @@ def run_tests(job, rep, stdio, rpc):
 
     def finish(record, t0, exc):
         record["ms"] = round((_perf() - t0) * 1000, 3)
-        out, err, truncated = stdio.end()
+        out, err, cut_out, cut_err = stdio.end()
         record["out"] = out
         record["err"] = err
-        record["tr"] = truncated
+        record["tro"] = cut_out
+        record["tre"] = cut_err
         if exc is not None:
             record["exc"] = describe(exc)
             exc = None
@@ -1343,9 +1359,9 @@ def _serve(rpc, ns, stdio, tracer, guarded, max_value):
             stdio.begin("")
             continue
         if op == "end":
-            out, err, truncated = stdio.end()
+            out, err, cut_out, cut_err = stdio.end()
             hits = tracer.take() if tracer else None
-            answer({"out": out, "err": err, "tr": truncated, "hits": hits})
+            answer({"out": out, "err": err, "tro": cut_out, "tre": cut_err, "hits": hits})
             continue
         args = from_wire(msg["args"])
         kwargs = from_wire(msg["kw"])
@@ -1511,7 +1527,8 @@ def judge_main(job, wfd, req, resp, drop):
         # Output and coverage come from the candidate's process: passed on, never interpreted.
         record["out"] = out.get("out") if type(out.get("out")) is str else ""
         record["err"] = out.get("err") if type(out.get("err")) is str else ""
-        record["tr"] = out.get("tr") is True
+        record["tro"] = out.get("tro") is True
+        record["tre"] = out.get("tre") is True
         if type(out.get("hits")) is dict:
             record["hits"] = out["hits"]
         rep.send(record)

@@ -1,19 +1,20 @@
 import { registry } from '@stepcoder/core';
-import { createPythonExecutor } from './executor.js';
+import { createPythonExecutor, HARNESS_PATH } from './executor.js';
 import { pythonExecutorOptionsSchema } from './options.js';
-import { ensurePython } from './python.js';
+import { planSandbox } from './sandbox.js';
 
 export * from './base.js';
 
 // Registered with an async factory so that `registry.create('executor', 'python')` fails at
-// creation, with PYTHON_UNAVAILABLE, when no usable interpreter exists.
+// creation, with PYTHON_UNAVAILABLE when no usable interpreter exists and EXECUTOR_INFRA (naming
+// `sandbox: 'rlimits'`) when the required namespaces do not start: before a trainer does any work.
 if (!registry.has('executor', 'python')) {
   registry.register(
     'executor',
     'python',
     async (options) => {
       const executor = createPythonExecutor(options);
-      await ensurePython(executor.options.pythonPath, executor.options.wrapper ?? []);
+      await planSandbox(executor.options, HARNESS_PATH);
       return executor;
     },
     {
@@ -23,5 +24,12 @@ if (!registry.has('executor', 'python')) {
   );
 }
 
-export type { SandboxOptions, SandboxPlan } from './sandbox.js';
-export { bwrapArgs, planSandbox, SANDBOX_HARNESS_DIR } from './sandbox.js';
+export type { SandboxOptions, SandboxPlan, SandboxProbe } from './sandbox.js';
+export {
+  bwrapArgs,
+  planSandbox,
+  probeSandbox,
+  resolveBwrap,
+  SANDBOX_FIX,
+  SANDBOX_HARNESS_DIR,
+} from './sandbox.js';

@@ -25,13 +25,15 @@ export const pythonExecutorOptionsSchema = z
     /** Defaults for every request (`request.limits` overrides field by field). */
     limits: limitsSchema.optional(),
     /**
-     * How workers are isolated. `auto` (default): Linux namespaces through bubblewrap where they
-     * work (no network, private PID/mount/IPC/UTS namespaces, read-only view of only the system and
-     * interpreter folders, private /tmp), else rlimits only, with one process warning. `namespaces`:
-     * required (creating a pool fails without them). `rlimits`: no namespaces. Every result
-     * reports the level that produced it in `result.sandbox`.
+     * How workers are isolated. `namespaces` (default): Linux namespaces through bubblewrap (no
+     * network, private PID/mount/IPC/UTS namespaces, read-only view of only the system and
+     * interpreter folders, private /tmp), required: creating the executor fails, with the fix,
+     * when they do not start. `rlimits`: explicitly no namespaces (resource limits and a dropped
+     * uid only; candidates can read the worker's files and use the network). `auto`: namespaces
+     * where they work, else rlimits with one process warning. Every result reports the level that
+     * produced it in `result.sandbox`.
      */
-    sandbox: z.enum(['auto', 'namespaces', 'rlimits']).default('auto'),
+    sandbox: z.enum(['namespaces', 'auto', 'rlimits']).default('namespaces'),
     /** The bubblewrap binary (a name on PATH or a path). */
     bwrapPath: z.string().min(1).default('bwrap'),
     /**

@@ -1,11 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { lstatSync, readlinkSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { accessSync, constants, lstatSync, readlinkSync, statSync } from 'node:fs';
+import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { type SandboxLevel, StepcoderError } from '@stepcoder/core';
 import { ensurePython, type PythonInfo } from './python.js';
 
 /** Where the harness folder is mounted inside the sandbox (read-only). */
 export const SANDBOX_HARNESS_DIR = '/stepcoder/python';
+
+/** The package's `python/` folder (the harness), bound read-only at {@link SANDBOX_HARNESS_DIR}. */
+const HARNESS_DIR = fileURLToPath(new URL('../python', import.meta.url));
 
 /** Top-level system folders an interpreter may need (read-only); symlinks are recreated. */
 const SYSTEM_DIRS = ['/usr', '/bin', '/sbin', '/lib', '/lib64', '/lib32', '/libx32'];
@@ -110,18 +114,94 @@ function warnOnce(message: string): void {
   process.emitWarning(message, { code: 'STEPCODER_NO_NAMESPACES' });
 }
 
-/** Check that bwrap can start the interpreter; returns why not, or undefined. */
-function tryBwrap(prefix: string[], python: PythonInfo): string | undefined {
-  const run = spawnSync(prefix[0]!, [...prefix.slice(1), python.executable, '-s', '-c', 'print(1)'], {
+/**
+ * `bwrapPath` as an absolute path: a name is looked up on the caller's PATH (`searchPath`, default
+ * `process.env.PATH`, or the workers' fixed PATH when it is unset), so the bwrap the user sees is
+ * the one used. Undefined when it is not there (or not executable).
+ */
+export function resolveBwrap(
+  bwrapPath: string,
+  searchPath = process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+): string | undefined {
+  const executable = (file: string) => {
+    try {
+      accessSync(file, constants.X_OK);
+      return statSync(file).isFile();
+    } catch {
+      return false;
+    }
+  };
+  if (bwrapPath.includes('/')) {
+    const file = isAbsolute(bwrapPath) ? bwrapPath : resolve(bwrapPath);
+    return executable(file) ? file : undefined;
+  }
+  for (const dir of searchPath.split(delimiter)) {
+    if (dir && executable(join(dir, bwrapPath))) return join(dir, bwrapPath);
+  }
+  return undefined;
+}
+
+export interface SandboxProbe {
+  /** True when bwrap started a process in fresh namespaces (and the interpreter ran in it). */
+  ok: boolean;
+  /** The bwrap binary used (absolute), when found. */
+  bwrap?: string;
+  /** Why namespaces are unavailable (one line), when not ok. */
+  reason?: string;
+  /** bwrap's stderr, trimmed (empty when it had none). */
+  stderr?: string;
+  /** The workers' command prefix: bwrap and its arguments (the probe program follows it). */
+  prefix?: string[];
+  /** The command that was tried: `prefix`, then the probe program. */
+  command?: string[];
+}
+
+/**
+ * Start the interpreter (or `true` without one) in the sandbox the workers get, with the same bwrap
+ * arguments: whether namespaces really start on this host, and bwrap's own words when they do not.
+ */
+export function probeSandbox(options: {
+  bwrapPath: string;
+  python?: PythonInfo;
+  harnessDir?: string;
+  searchPath?: string;
+}): SandboxProbe {
+  if (process.platform !== 'linux') {
+    return { ok: false, reason: `namespaces need Linux (this is ${process.platform})` };
+  }
+  const bwrap = resolveBwrap(options.bwrapPath, options.searchPath);
+  if (!bwrap) {
+    return {
+      ok: false,
+      reason: options.bwrapPath.includes('/')
+        ? `bubblewrap (${options.bwrapPath}) is not an executable file`
+        : `bubblewrap ('${options.bwrapPath}') is not on PATH`,
+    };
+  }
+  const isRoot = process.getuid?.() === 0;
+  const python = options.python ?? { executable: 'true', version: [0, 0, 0], requested: 'true', paths: [] };
+  const prefix = bwrapArgs(bwrap, python, options.harnessDir ?? HARNESS_DIR, isRoot);
+  const program = options.python ? [python.executable, '-s', '-c', 'print(1)'] : ['true'];
+  const command = [...prefix, ...program];
+  const run = spawnSync(command[0]!, command.slice(1), {
     encoding: 'utf8',
     timeout: 20000,
     env: { PATH: '/usr/local/bin:/usr/bin:/bin' },
   });
-  if (run.error) return `${prefix[0]} could not be started (${run.error.message})`;
-  if (run.status !== 0 || run.stdout.trim() !== '1')
-    return `${prefix[0]} failed (status ${run.status}): ${run.stderr.trim().slice(0, 300)}`;
-  return undefined;
+  const stderr = (run.stderr ?? '').trim();
+  const tried = { bwrap, prefix, command, stderr };
+  if (run.error)
+    return { ok: false, ...tried, reason: `${bwrap} could not be started (${run.error.message})` };
+  if (run.status !== 0 || (options.python && run.stdout.trim() !== '1')) {
+    const said = stderr.split('\n')[0]?.slice(0, 300) || '(no output)';
+    return { ok: false, ...tried, reason: `${bwrap} failed (status ${run.status}): ${said}` };
+  }
+  return { ok: true, ...tried };
 }
+
+/** What to do when namespaces are required and unavailable: the message names the options. */
+export const SANDBOX_FIX =
+  "install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap) and allow unprivileged user namespaces, or set sandbox: 'rlimits' in the Python executor's options (executor: { name: python, options: { sandbox: rlimits } }) to run candidates WITHOUT namespace isolation (they can then read the worker's files and use the network), or sandbox: 'auto' to fall back to rlimits with a warning";
 
 export interface SandboxOptions {
   sandbox: 'auto' | 'namespaces' | 'rlimits';
@@ -131,9 +211,10 @@ export interface SandboxOptions {
 }
 
 /**
- * Decide how workers are isolated: `namespaces` (bwrap) where Linux allows it, otherwise, for
- * `auto`, rlimits only with one process warning. A user `wrapper` is used as given (level
- * `wrapper`). `namespaces` asked for explicitly and unavailable is an error.
+ * Decide how workers are isolated: `namespaces` (the default: bwrap, required: an error naming the
+ * options to set when they do not start), `auto` (namespaces where Linux allows them, otherwise
+ * rlimits only with one process warning) or `rlimits` (explicitly none). A user `wrapper` is used
+ * as given (level `wrapper`).
  */
 export async function planSandbox(options: SandboxOptions, harnessPath: string): Promise<SandboxPlan> {
   const python = await ensurePython(options.pythonPath, options.wrapper ?? []);
@@ -141,18 +222,22 @@ export async function planSandbox(options: SandboxOptions, harnessPath: string):
     return { level: 'wrapper', prefix: options.wrapper, harnessPath, python };
   }
   if (options.sandbox === 'rlimits') return { level: 'rlimits', prefix: [], harnessPath, python };
-  let reason: string | undefined;
-  if (process.platform !== 'linux') reason = `namespaces need Linux (this is ${process.platform})`;
-  const isRoot = process.getuid?.() === 0;
-  const prefix = bwrapArgs(options.bwrapPath, python, dirname(harnessPath), isRoot);
-  reason ??= tryBwrap(prefix, python);
-  if (reason === undefined) {
-    return { level: 'namespaces', prefix, harnessPath: `${SANDBOX_HARNESS_DIR}/harness.py`, python };
+  const probe = probeSandbox({ bwrapPath: options.bwrapPath, python, harnessDir: dirname(harnessPath) });
+  if (probe.ok) {
+    return {
+      level: 'namespaces',
+      prefix: probe.prefix!,
+      harnessPath: `${SANDBOX_HARNESS_DIR}/harness.py`,
+      python,
+    };
   }
-  if (options.sandbox === 'namespaces') {
-    throw new StepcoderError('EXECUTOR_INFRA', `Python sandbox 'namespaces' is unavailable: ${reason}`, {
-      details: { bwrapPath: options.bwrapPath },
-    });
+  const reason = probe.reason!;
+  if (options.sandbox !== 'auto') {
+    throw new StepcoderError(
+      'EXECUTOR_INFRA',
+      `Python sandbox 'namespaces' is unavailable: ${reason}. To fix: ${SANDBOX_FIX}.`,
+      { details: { bwrapPath: options.bwrapPath, reason, stderr: probe.stderr, option: 'sandbox' } },
+    );
   }
   warnOnce(
     `Python candidates run WITHOUT namespace isolation (rlimits only: they can read the worker's files and use the network) because ${reason}. Install bubblewrap (apt-get install bubblewrap) or set sandbox: 'rlimits' to silence this.`,

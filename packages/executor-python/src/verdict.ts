@@ -75,6 +75,38 @@ function failureOf(e: ExceptionFacts, kind: Plan['tests']['kind']): { outcome: O
   return { outcome: 'runtime_error', message: describeException(e) };
 }
 
+function cutStreams(cut: { stdout: boolean; stderr: boolean }): string {
+  return cut.stdout && cut.stderr ? 'stdout and stderr' : cut.stdout ? 'stdout' : 'stderr';
+}
+
+/** The verdict of a stdio test whose stdout was cut at the cap: not compared. */
+function outputLimitFailure(cap: number): { outcome: Outcome; reason: 'output_limit'; message: string } {
+  return {
+    outcome: 'runtime_error',
+    reason: 'output_limit',
+    message: `stdout exceeded maxOutputBytes (${cap} bytes) and was cut, so it was not compared with the expected output; raise limits.maxOutputBytes if the answer is this long`,
+  };
+}
+
+/** `text` (of `bytes` UTF-8 bytes) with `add` appended, cut at `cap` UTF-8 bytes. */
+function appendCapped(
+  text: string,
+  bytes: number,
+  add: string,
+  cap: number,
+): { text: string; bytes: number; cut: boolean } {
+  if (add === '') return { text, bytes, cut: false };
+  const size = Buffer.byteLength(add, 'utf8');
+  if (bytes + size <= cap) return { text: text + add, bytes: bytes + size, cut: false };
+  const room = Math.max(0, cap - bytes);
+  // Cut on a character boundary: a partial sequence at the end decodes to U+FFFD, dropped.
+  const kept = Buffer.from(add, 'utf8')
+    .subarray(0, room)
+    .toString('utf8')
+    .replace(/\uFFFD$/, '');
+  return { text: text + kept, bytes: bytes + Buffer.byteLength(kept, 'utf8'), cut: true };
+}
+
 /** What the judge process may report. */
 const JUDGE_RECORDS = new Set(['begin', 'test', 'done', 'gone', 'fatal']);
 
@@ -99,7 +131,12 @@ export class Judge {
   private gone: string | undefined;
   private stdout = '';
   private stderr = '';
-  private truncated = false;
+  private stdoutBytes = 0;
+  private stderrBytes = 0;
+  /** Streams cut at maxOutputBytes: in any record (the child's own cap) or in the concatenation here. */
+  private readonly cut = { stdout: false, stderr: false };
+  /** The program run before call/assert tests (`prog` record) had its output cut. */
+  private programCut = false;
 
   constructor(
     private readonly plan: Plan,
@@ -155,13 +192,15 @@ export class Judge {
       case 'done':
         this.done = true;
         return false;
-      case 'prog':
-        this.collectOutput(r);
+      case 'prog': {
+        const cut = this.collectOutput(r);
+        this.programCut = cut.stdout || cut.stderr;
         if (r.exc !== undefined) {
           this.programError = exceptionFacts(r.exc);
           return true;
         }
         return false;
+      }
       case 'test':
         return this.test(r);
       default:
@@ -170,15 +209,23 @@ export class Judge {
     }
   }
 
-  private collectOutput(r: Record<string, unknown>): void {
-    if (r.tr === true) this.truncated = true;
+  /** Merge one record's output into the result's, capped in UTF-8 bytes; returns what it cut. */
+  private collectOutput(r: Record<string, unknown>): { stdout: boolean; stderr: boolean } {
     mergeHits(this.hits, r.hits);
     const cap = this.plan.limits.maxOutputBytes;
-    if (this.stdout.length < cap) this.stdout += asText(r.out);
-    if (this.stderr.length < cap) this.stderr += asText(r.err);
-    if (this.stdout.length > cap || this.stderr.length > cap) this.truncated = true;
-    this.stdout = this.stdout.slice(0, cap);
-    this.stderr = this.stderr.slice(0, cap);
+    // The child reports per stream whether it cut this record's output (`tro` / `tre`).
+    const cut = { stdout: r.tro === true, stderr: r.tre === true };
+    const out = appendCapped(this.stdout, this.stdoutBytes, asText(r.out), cap);
+    const err = appendCapped(this.stderr, this.stderrBytes, asText(r.err), cap);
+    [this.stdout, this.stdoutBytes, this.stderr, this.stderrBytes] = [
+      out.text,
+      out.bytes,
+      err.text,
+      err.bytes,
+    ];
+    this.cut.stdout ||= cut.stdout || out.cut;
+    this.cut.stderr ||= cut.stderr || err.cut;
+    return cut;
   }
 
   private test(r: Record<string, unknown>): boolean {
@@ -187,7 +234,7 @@ export class Judge {
       this.violation = `harness records out of order (expected test ${position}, got ${JSON.stringify(r.i)})`;
       return true;
     }
-    this.collectOutput(r);
+    const cut = this.collectOutput(r);
     const index = this.plan.indices[position]!;
     const tests = this.plan.tests;
     const exc = r.exc === undefined ? undefined : exceptionFacts(r.exc);
@@ -197,16 +244,17 @@ export class Judge {
       durationMs: typeof r.ms === 'number' ? r.ms : 0,
       stdout: asText(r.out),
       stderr: asText(r.err),
+      truncated: cut.stdout || cut.stderr,
+      truncatedStreams: cut,
     };
     if (tests.kind === 'stdio') {
       const expected = tests.cases[index]!.output;
       result.expected = expected;
       result.actual = result.stdout;
-      // Output past the cap is a wrong answer whatever happened next (the capped writer raises
-      // to stop print loops early).
-      if (r.tr === true) {
-        result.outcome = 'wrong_answer';
-        result.message = `output exceeded maxOutputBytes (${this.plan.limits.maxOutputBytes} bytes)`;
+      // A cut stdout is never compared as if complete, whatever happened next (the capped writer
+      // raises to stop print loops early): neither a pass nor a wrong answer, but its own reason.
+      if (cut.stdout) {
+        Object.assign(result, outputLimitFailure(this.plan.limits.maxOutputBytes));
       } else if (exc && !isCleanExit(exc)) Object.assign(result, failureOf(exc, 'stdio'));
       else if (compareStdout(result.stdout!, expected, this.tolerance) === false) {
         result.outcome = 'wrong_answer';
@@ -229,6 +277,13 @@ export class Judge {
       }
     } else if (exc) {
       Object.assign(result, failureOf(exc, 'assert'));
+    }
+    // The capped writers raise OSError(EFBIG) past maxOutputBytes, so a runtime error of a test
+    // whose output was cut is the limit's doing. (A cut stderr alone leaves a complete stdout to
+    // be compared: a program that survives it can still pass.)
+    if (result.outcome === 'runtime_error' && (cut.stdout || cut.stderr) && !result.reason) {
+      result.reason = 'output_limit';
+      result.message = `${result.message ?? 'runtime error'} (${cutStreams(cut)} passed maxOutputBytes, ${this.plan.limits.maxOutputBytes} bytes)`;
     }
     this.results.push(result);
     return result.outcome !== 'pass' && this.plan.stopOnFirstFailure;
@@ -283,7 +338,14 @@ export class Judge {
     const durationMs = Math.round(end.durationMs * 1000) / 1000;
     if (end.infra) return infraErrorResult(end.infra, total, durationMs);
     if (this.fatal) return infraErrorResult(this.fatal, total, durationMs);
-    const base = { total, durationMs, stdout: this.stdout, stderr: this.stderr, truncated: this.truncated };
+    const base = {
+      total,
+      durationMs,
+      stdout: this.stdout,
+      stderr: this.stderr,
+      truncated: this.cut.stdout || this.cut.stderr,
+      truncatedStreams: { ...this.cut },
+    };
     if (this.compileError) {
       return {
         ...base,
@@ -299,8 +361,16 @@ export class Judge {
     if (this.programError) {
       const failure = failureOf(this.programError, plan.tests.kind);
       const message = `the program failed before the tests: ${failure.message}`;
+      const reason =
+        this.programCut && failure.outcome === 'runtime_error' ? ('output_limit' as const) : undefined;
       for (const index of plan.indices) {
-        this.results.push({ index, outcome: failure.outcome, durationMs: 0, message });
+        this.results.push({
+          index,
+          outcome: failure.outcome,
+          durationMs: 0,
+          message,
+          ...(reason && { reason }),
+        });
       }
     } else if (
       this.results.length < total &&
@@ -318,8 +388,10 @@ export class Judge {
       tests: this.results,
       passed,
     };
-    if (failure)
+    if (failure) {
       result.message = `test ${failure.index}: ${failure.outcome}${failure.message ? `: ${failure.message}` : ''}`;
+      if (failure.reason) result.reason = failure.reason;
+    }
     if (plan.coverage && this.staticInfo)
       result.coverage = buildCoverage(plan.program, this.staticInfo, this.hits);
     return result;

@@ -153,7 +153,8 @@ describe('resource limits', () => {
       ...stdio('while True:\n    print("x" * 1000)\n'),
       limits: { maxOutputBytes: 10_000 },
     });
-    expectFail(r, 'wrong_answer');
+    expectFail(r, 'runtime_error');
+    expect(r.reason).toBe('output_limit');
     expect(r.truncated).toBe(true);
     expect(r.tests[0]!.stdout!.length).toBeLessThanOrEqual(10_000);
     expect(r.tests[0]!.message).toContain('maxOutputBytes');

@@ -1,9 +1,11 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutionRequest } from '@stepcoder/core';
+import { registry } from '@stepcoder/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createPythonExecutor } from '../src/index.js';
 import { PYTHON } from './python-path.js';
@@ -186,7 +188,12 @@ describe('fallback', () => {
   });
 
   it("'auto' without a working bwrap falls back to rlimits; 'namespaces' then refuses to start", async () => {
-    const auto = createPythonExecutor({ pythonPath: PYTHON, poolSize: 1, bwrapPath: '/nonexistent/bwrap' });
+    const auto = createPythonExecutor({
+      pythonPath: PYTHON,
+      poolSize: 1,
+      sandbox: 'auto',
+      bwrapPath: '/nonexistent/bwrap',
+    });
     const strict = createPythonExecutor({
       pythonPath: PYTHON,
       poolSize: 1,
@@ -202,6 +209,39 @@ describe('fallback', () => {
     } finally {
       await auto.dispose();
       await strict.dispose();
+    }
+  });
+});
+
+describe.runIf(linux)('default options without bubblewrap (issue 22)', () => {
+  it("refuse at creation, naming sandbox: 'rlimits', when bwrap is not on PATH", async () => {
+    // A PATH with python3 and nothing else: the registry's factory must refuse before any worker.
+    const bin = mkdtempSync(join(tmpdir(), 'stepcoder-nobwrap-'));
+    const python = execFileSync(PYTHON, ['-c', 'import sys; print(sys.executable)'], {
+      encoding: 'utf8',
+    }).trim();
+    symlinkSync(python, join(bin, 'python3'));
+    const saved = process.env.PATH;
+    process.env.PATH = bin;
+    try {
+      const err = await registry.create('executor', 'python', {}).then(
+        () => undefined,
+        (e: unknown) => e as Error & { code?: string },
+      );
+      expect(err?.code).toBe('EXECUTOR_INFRA');
+      expect(err?.message).toMatch(/namespaces' is unavailable: bubblewrap \('bwrap'\) is not on PATH/);
+      expect(err?.message).toContain("sandbox: 'rlimits'");
+      expect(err?.message).toContain('apt-get install bubblewrap');
+      // Opting out explicitly works on the same PATH.
+      const plain = await registry.create('executor', 'python', { sandbox: 'rlimits', poolSize: 1 });
+      try {
+        expect((await plain.run(healthy)).sandbox).toBe('rlimits');
+      } finally {
+        await plain.dispose();
+      }
+    } finally {
+      process.env.PATH = saved;
+      rmSync(bin, { recursive: true, force: true });
     }
   });
 });

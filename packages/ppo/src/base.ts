@@ -9,6 +9,7 @@ export type {
   ProblemEvaluation,
 } from './evaluate.js';
 export { evaluatePassAtK } from './evaluate.js';
+export { groupStats, informativeGroups } from './group-filter.js';
 export type { KlController, KlControllerState, KlControlOptions } from './kl-controller.js';
 export {
   createAdaptiveKlController,
@@ -45,12 +46,18 @@ export type {
   PolicyTokenizer,
   TrainablePolicy,
 } from './policy.js';
-export type { MinibatchTensors, PpoLossOutput, PpoUpdateOptions, PpoUpdateStats } from './ppo-update.js';
-export { buildMinibatch, minibatchOrder, ppoLoss, ppoUpdate } from './ppo-update.js';
+export type {
+  LossAggregation,
+  MinibatchTensors,
+  PpoLossOutput,
+  PpoUpdateOptions,
+  PpoUpdateStats,
+} from './ppo-update.js';
+export { buildMinibatch, lossWeightsOf, minibatchOrder, ppoLoss, ppoUpdate } from './ppo-update.js';
 export type { Collated, Rollout, Sequence, TokenScores } from './rollout.js';
 export { collate, perTokenRewards, scoreSequences } from './rollout.js';
-export type { SftOptions, SftResult } from './sft.js';
-export { runSft } from './sft.js';
+export type { SftExample, SftExampleOptions, SftExamples, SftOptions, SftResult } from './sft.js';
+export { runSft, sftExamples } from './sft.js';
 export type { NamedTensorEntry } from './tensor-io.js';
 export { readTensorFile, writeTensorFile } from './tensor-io.js';
 export type { IterationResult, IterationTiming } from './trainer.js';

@@ -1,8 +1,8 @@
 import type { Curriculum, EventBus, ExecutionLimits, Executor, Problem, TestBudget } from '@stepcoder/core';
-import { createRng, mapLimited, StepcoderError } from '@stepcoder/core';
+import { alignPromptToTokens, createRng, mapLimited, StepcoderError } from '@stepcoder/core';
 import { passAtK } from './pass-at-k.js';
 import { createPlainCurriculum, finalStagePrompt } from './plain-curriculum.js';
-import type { TrainablePolicy } from './policy.js';
+import type { PolicyGenerator, TrainablePolicy } from './policy.js';
 
 export interface EvaluateOptions {
   policy: TrainablePolicy;
@@ -26,6 +26,15 @@ export interface EvaluateOptions {
   limits?: Partial<ExecutionLimits>;
   testBudget?: TestBudget;
   concurrency?: number;
+  /** Align the prompt's cut to the tokenizer, as SFT and the trainer do (default true). */
+  alignPrompts?: boolean;
+  /**
+   * More generators holding the policy's weights (e.g. a `GeneratorWorker` on another core):
+   * chunks are dealt round-robin to the policy and these, each generating while the others'
+   * programs execute. Chunk seeds are drawn in chunk order and chunk i always goes to generator
+   * i mod (1 + extra), so a run with the same generators reproduces.
+   */
+  generators?: readonly PolicyGenerator[];
   events?: EventBus;
 }
 
@@ -86,7 +95,9 @@ export async function evaluatePassAtK(options: EvaluateOptions): Promise<Evaluat
   const batchSize = Math.max(1, options.batchSize ?? 8);
   const jobs: Array<{ problem: number; prompt: string; givenPrefix: string }> = [];
   for (const [i, problem] of problems.entries()) {
-    const cp = await finalStagePrompt(curriculum, problem);
+    const raw = await finalStagePrompt(curriculum, problem);
+    // The same cut SFT and the trainer use (their `alignPrompts` default).
+    const cp = options.alignPrompts === false ? raw : alignPromptToTokens(raw, policy.tokenizer).prompt;
     for (let s = 0; s < n; s++) jobs.push({ problem: i, prompt: cp.prompt, givenPrefix: cp.givenPrefix });
   }
   const rows: ProblemEvaluation[] = problems.map((p) => ({
@@ -96,12 +107,16 @@ export async function evaluatePassAtK(options: EvaluateOptions): Promise<Evaluat
     c: 0,
     infraErrors: 0,
   }));
+  const lanes: Array<Pick<PolicyGenerator, 'generate'>> = [policy, ...(options.generators ?? [])];
+  const chunks: Array<{ part: typeof jobs; seed: number }> = [];
   for (let s = 0; s < jobs.length; s += batchSize) {
-    const part = jobs.slice(s, s + batchSize);
-    const genSeed = rng.nextUint32();
+    chunks.push({ part: jobs.slice(s, s + batchSize), seed: rng.nextUint32() });
+  }
+  let done = 0;
+  const runChunk = async (lane: Pick<PolicyGenerator, 'generate'>, part: typeof jobs, genSeed: number) => {
     let gens: Array<{ text: string } | undefined>;
     try {
-      gens = await policy.generate(
+      gens = await lane.generate(
         part.map((j) => j.prompt),
         {
           maxNewTokens: options.maxNewTokens ?? Math.min(256, Math.floor(policy.config.nPositions / 2)),
@@ -146,12 +161,18 @@ export async function evaluatePassAtK(options: EvaluateOptions): Promise<Evaluat
         row.infraErrors++;
       }
     });
-    options.events?.emit('progress', {
-      task: 'evaluate',
-      done: Math.min(s + batchSize, jobs.length),
-      total: jobs.length,
-    });
-  }
+    done += part.length;
+    options.events?.emit('progress', { task: 'evaluate', done, total: jobs.length });
+  };
+  await Promise.all(
+    lanes.map(async (lane, l) => {
+      for (let c = l; c < chunks.length; c += lanes.length) {
+        // A turn between chunks: an in-process generate may never yield to the event loop.
+        await new Promise((resolve) => setImmediate(resolve));
+        await runChunk(lane, chunks[c]!.part, chunks[c]!.seed);
+      }
+    }),
+  );
   const byDifficulty: Record<string, PassAtKSummary> = {};
   const difficulties = [
     ...new Set(rows.map((r) => r.difficulty).filter((d): d is string => d !== undefined)),

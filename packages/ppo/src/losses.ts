@@ -18,6 +18,11 @@ export interface PolicyLossInput {
   advantages: tf.Tensor;
   /** Per-token loss weights: FGO mask × validity (0 on padding). */
   weights: tf.Tensor;
+  /**
+   * Per-token coefficients of the loss (Σ c·ℓ, see `lossWeightsOf` in ppo-update); default the
+   * token mean over `weights`. Clip fraction and approx-KL stay token means either way.
+   */
+  lossWeights?: tf.Tensor;
   /** ε of the ratio clip. */
   clipRange: number;
 }
@@ -36,7 +41,7 @@ export interface PolicyLossOutput {
  *   L_pg = Σ_t w_t · max(−A_t·ρ_t, −A_t·clip(ρ_t, 1−ε, 1+ε)) / Σ_t w_t
  */
 export function clippedPolicyLoss(input: PolicyLossInput): PolicyLossOutput {
-  const { logprobs, oldLogprobs, advantages, weights, clipRange } = input;
+  const { logprobs, oldLogprobs, advantages, weights, clipRange, lossWeights } = input;
   return tf.tidy(() => {
     const logRatio = tf.sub(logprobs, oldLogprobs);
     const ratio = tf.exp(logRatio);
@@ -44,7 +49,9 @@ export function clippedPolicyLoss(input: PolicyLossInput): PolicyLossOutput {
     const perToken = tf.maximum(tf.neg(tf.mul(advantages, ratio)), tf.neg(tf.mul(advantages, clipped)));
     const outside = tf.cast(tf.greater(tf.abs(tf.sub(ratio, 1)), clipRange), 'float32');
     return {
-      loss: weightedMean(perToken, weights),
+      loss: lossWeights
+        ? (tf.sum(tf.mul(perToken, lossWeights)) as tf.Scalar)
+        : weightedMean(perToken, weights),
       clipFraction: weightedMean(outside, weights),
       approxKl: weightedMean(tf.mul(tf.square(logRatio), 0.5), weights),
     };

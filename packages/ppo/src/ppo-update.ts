@@ -33,7 +33,13 @@ export interface PpoUpdateOptions {
    * acts through the per-token rewards instead).
    */
   klLossCoef?: number;
+  /** How the policy loss averages over tokens (default `token-mean`); see `lossWeightsOf`. */
+  lossAggregation?: LossAggregation;
+  /** The `constant` aggregation's length (the generation budget, maxNewTokens). */
+  constantLength?: number;
 }
+
+export type LossAggregation = 'token-mean' | 'sequence-mean' | 'constant';
 
 export interface PpoUpdateStats {
   policyLoss: number;
@@ -73,7 +79,39 @@ export interface MinibatchTensors {
   advantages: tf.Tensor2D;
   returns: tf.Tensor2D;
   weights: tf.Tensor2D;
+  /** Per-token coefficients of the policy loss, summing to the aggregation's normaliser. */
+  lossWeights: tf.Tensor2D;
   valid: tf.Tensor2D;
+}
+
+/**
+ * Per-token coefficients c_t of the policy loss L = Σ_t c_t·ℓ_t for one minibatch of per-sequence
+ * weights w (FGO mask × validity):
+ *   token-mean     c_t = w_t / Σ_all w          (long sequences weigh more)
+ *   sequence-mean  c_t = w_t / (Σ_seq w · S)    (S = sequences with any weight)
+ *   constant       c_t = w_t / (B · L)          (Dr. GRPO; L = the generation budget)
+ */
+export function lossWeightsOf(
+  weights: readonly Float32Array[],
+  aggregation: LossAggregation,
+  constantLength = 1,
+): Float32Array[] {
+  const sums = weights.map((w) => w.reduce((a, x) => a + x, 0));
+  const total = sums.reduce((a, x) => a + x, 0);
+  const live = sums.filter((x) => x > 0).length;
+  return weights.map((w, i) => {
+    const scale =
+      aggregation === 'token-mean'
+        ? total > 0
+          ? 1 / total
+          : 0
+        : aggregation === 'sequence-mean'
+          ? sums[i]! > 0
+            ? 1 / (sums[i]! * live)
+            : 0
+          : 1 / (weights.length * Math.max(1, constantLength));
+    return w.map((x) => x * scale);
+  });
 }
 
 /**
@@ -84,6 +122,8 @@ export function buildMinibatch(
   rollouts: readonly Rollout[],
   padId: number,
   maxLength: number,
+  aggregation: LossAggregation = 'token-mean',
+  constantLength = 1,
 ): MinibatchTensors {
   const c = collate(rollouts, padId, maxLength);
   const b = rollouts.length;
@@ -99,6 +139,12 @@ export function buildMinibatch(
     grid(),
   ];
   const targets = new Int32Array(b * w);
+  const coefficients = lossWeightsOf(
+    rollouts.map((r) => r.weights),
+    aggregation,
+    constantLength,
+  );
+  const lossW = grid();
   rollouts.forEach((r, i) => {
     const row = c.ids[i]!;
     for (let t = 0; t < w; t++) targets[i * w + t] = row[t + 1]!;
@@ -110,6 +156,7 @@ export function buildMinibatch(
       adv[k] = r.advantages[j]!;
       ret[k] = r.returns[j] ?? 0;
       weights[k] = r.weights[j]!;
+      lossW[k] = coefficients[i]![j]!;
       valid[k] = 1;
     });
   });
@@ -123,6 +170,7 @@ export function buildMinibatch(
     advantages: tf.tensor2d(adv, [b, w]),
     returns: tf.tensor2d(ret, [b, w]),
     weights: tf.tensor2d(weights, [b, w]),
+    lossWeights: tf.tensor2d(lossW, [b, w]),
     valid: tf.tensor2d(valid, [b, w]),
   };
 }
@@ -164,6 +212,7 @@ export function ppoLoss(
     oldLogprobs: mb.oldLogprobs,
     advantages: mb.advantages,
     weights: mb.weights,
+    lossWeights: mb.lossWeights,
     clipRange: options.clipRange,
   });
   let loss: tf.Scalar = pg.loss;
@@ -232,6 +281,8 @@ export function ppoUpdate(
       indices.map((i) => rollouts[i]!),
       policy.tokenizer.padTokenId,
       policy.config.nPositions,
+      options.lossAggregation,
+      options.constantLength,
     );
     let aux: tf.Scalar[] = [];
     const { value, grads } = tf.variableGrads(() => {

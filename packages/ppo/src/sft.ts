@@ -1,11 +1,11 @@
-import type { Curriculum, EventBus, Problem, Rng } from '@stepcoder/core';
-import { createRng, StepcoderError } from '@stepcoder/core';
+import type { Curriculum, CurriculumPrompt, EventBus, Problem, Rng } from '@stepcoder/core';
+import { createPromptAligner, createRng, StepcoderError } from '@stepcoder/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { clipByGlobalNorm, tokenLogprobs, weightedMean } from './losses.js';
 import { learningRateAt } from './lr-schedule.js';
 import { createAdam, setLearningRate } from './optimizer.js';
 import { createPlainCurriculum, finalStagePrompt } from './plain-curriculum.js';
-import type { TrainablePolicy } from './policy.js';
+import type { PolicyTokenizer, TrainablePolicy } from './policy.js';
 import { collate } from './rollout.js';
 
 export interface SftOptions {
@@ -25,6 +25,18 @@ export interface SftOptions {
    * to 10% over all steps — from-scratch training reaches a lower loss in the same steps.
    */
   schedule?: 'constant' | 'cosine';
+  /**
+   * Completion examples mixed in (CCCS preparation): about `fraction` × problems extra examples,
+   * each a seeded non-final stage of `curriculum` — the stage's prefix given, loss on the canonical
+   * remainder only. Without them the model only ever sees whole-program prompts, and CCCS rollouts
+   * start from prompts unlike anything it was trained on.
+   */
+  completionMix?: { curriculum: Curriculum; fraction: number };
+  /**
+   * Align every prompt's cut to the tokenizer (`alignPromptToTokens`), as the trainer does by
+   * default, so SFT and RL condition on the same tokens. Default true.
+   */
+  alignPrompts?: boolean;
   events?: EventBus;
 }
 
@@ -34,10 +46,13 @@ export interface SftResult {
   /** Mean loss of each epoch. */
   epochLosses: number[];
   examples: number;
+  /** Of `examples`, the completion examples (`completionMix`). */
+  completionExamples: number;
   skipped: number;
 }
 
-interface Example {
+/** One SFT example: prompt tokens condition, the loss is on `tokenIds` (target + EOS). */
+export interface SftExample {
   promptIds: number[];
   tokenIds: number[];
 }
@@ -47,7 +62,7 @@ interface Example {
  * (canonical remainder + EOS) only, prompt tokens conditioning but not trained.
  */
 export async function runSft(options: SftOptions): Promise<SftResult> {
-  const { policy, problems, epochs, batchSize, lr, seed, maxLength, events } = options;
+  const { policy, epochs, batchSize, lr, seed, maxLength, events } = options;
   if (!(epochs >= 1 && batchSize >= 1 && lr > 0 && maxLength >= 2)) {
     throw new StepcoderError(
       'INVALID_OPTIONS',
@@ -57,19 +72,8 @@ export async function runSft(options: SftOptions): Promise<SftResult> {
   const curriculum = options.curriculum ?? createPlainCurriculum();
   const tok = policy.tokenizer;
   const limit = Math.min(maxLength, policy.config.nPositions);
-  const examples: Example[] = [];
-  let skipped = 0;
-  for (const problem of problems) {
-    if (problem.canonicalSolutions.length === 0) {
-      skipped++;
-      events?.emit('sample:skipped', { reason: 'no_canonical_solution', problemId: problem.id });
-      continue;
-    }
-    const cp = await finalStagePrompt(curriculum, problem);
-    const promptIds = tok.encode(cp.prompt);
-    const tokenIds = [...tok.encode(cp.target), tok.eosTokenId].slice(0, limit - 1);
-    examples.push({ promptIds: promptIds.length ? promptIds : [tok.eosTokenId], tokenIds });
-  }
+  const built = await sftExamples({ ...options, tokenizer: tok, maxLength: limit, curriculum });
+  const { examples, completionExamples } = built;
   if (examples.length === 0)
     throw new StepcoderError('INVALID_OPTIONS', 'runSft: no problem has a canonical solution');
   const rng = createRng(seed).split('sft');
@@ -112,7 +116,95 @@ export async function runSft(options: SftOptions): Promise<SftResult> {
   } finally {
     optimizer.dispose();
   }
-  return { losses, epochLosses, examples: examples.length, skipped };
+  return {
+    losses,
+    epochLosses,
+    examples: examples.length,
+    completionExamples,
+    skipped: built.skipped,
+  };
+}
+
+export interface SftExampleOptions
+  extends Pick<SftOptions, 'problems' | 'curriculum' | 'completionMix' | 'alignPrompts' | 'events' | 'seed'> {
+  tokenizer: PolicyTokenizer;
+  /** Tokens per example (prompt + target + EOS): the target is cut to fit. */
+  maxLength: number;
+}
+
+export interface SftExamples {
+  /** Whole-program examples first (one per problem with a canonical solution), then completions. */
+  examples: SftExample[];
+  /** The (aligned) curriculum prompt of each example, in the same order. */
+  prompts: CurriculumPrompt[];
+  completionExamples: number;
+  skipped: number;
+}
+
+/**
+ * The examples `runSft` trains on: each problem's whole-program prompt (the curriculum's last
+ * stage) and, with `completionMix`, seeded CCCS-stage prompts; every prompt aligned to the
+ * tokenizer unless `alignPrompts` is false. Prompt tokens condition; loss is on `tokenIds`.
+ */
+export async function sftExamples(options: SftExampleOptions): Promise<SftExamples> {
+  const { problems, events, tokenizer: tok, maxLength: limit } = options;
+  const curriculum = options.curriculum ?? createPlainCurriculum();
+  const align = options.alignPrompts === false ? undefined : createPromptAligner(tok);
+  const examples: SftExample[] = [];
+  const prompts: CurriculumPrompt[] = [];
+  const add = (raw: CurriculumPrompt) => {
+    const cp = align ? align(raw).prompt : raw;
+    const promptIds = tok.encode(cp.prompt);
+    const tokenIds = [...tok.encode(cp.target), tok.eosTokenId].slice(0, limit - 1);
+    examples.push({ promptIds: promptIds.length ? promptIds : [tok.eosTokenId], tokenIds });
+    prompts.push(cp);
+  };
+  let skipped = 0;
+  const usable: Problem[] = [];
+  for (const problem of problems) {
+    if (problem.canonicalSolutions.length === 0) {
+      skipped++;
+      events?.emit('sample:skipped', { reason: 'no_canonical_solution', problemId: problem.id });
+      continue;
+    }
+    usable.push(problem);
+    add(await finalStagePrompt(curriculum, problem));
+  }
+  const mixRng = createRng(options.seed).split('sft').split('mix');
+  const completions = await completionExamplesOf(usable, options.completionMix, mixRng);
+  for (const cp of completions) add(cp);
+  return { examples, prompts, completionExamples: completions.length, skipped };
+}
+
+/**
+ * The completion examples of `completionMix`: round(fraction × problems) draws of a problem (without
+ * replacement while they last) and one of its non-final stages, uniformly. Problems with a single
+ * stage (nothing to cut) are skipped.
+ */
+async function completionExamplesOf(
+  problems: readonly Problem[],
+  mix: SftOptions['completionMix'],
+  rng: Rng,
+): Promise<CurriculumPrompt[]> {
+  if (!mix || !(mix.fraction > 0)) return [];
+  if (!(mix.fraction <= 4)) {
+    throw new StepcoderError(
+      'INVALID_OPTIONS',
+      `runSft: completionMix.fraction must be in (0, 4], got ${mix.fraction}`,
+    );
+  }
+  const want = Math.round(mix.fraction * problems.length);
+  const out: CurriculumPrompt[] = [];
+  let order: Problem[] = [];
+  for (let attempts = 0; out.length < want && attempts < 4 * want + problems.length; attempts++) {
+    if (order.length === 0) order = rng.shuffle([...problems]);
+    const problem = order.pop()!;
+    const first = await mix.curriculum.prompt(problem, 0);
+    if (first.stageCount <= 1) continue;
+    const stage = rng.int(first.stageCount - 1);
+    out.push(stage === 0 ? first : await mix.curriculum.prompt(problem, stage));
+  }
+  return out;
 }
 
 /**
@@ -141,7 +233,7 @@ function sftStep(
   policy: TrainablePolicy,
   optimizer: tf.Optimizer,
   vars: tf.Variable[],
-  batch: Example[],
+  batch: SftExample[],
   maxLength: number,
   maxGradNorm: number,
 ): number {

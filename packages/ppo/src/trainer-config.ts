@@ -66,6 +66,14 @@ export const trainerOptionsSchema = z
         vfCoef: z.number().min(0).default(0.1),
         entCoef: z.number().min(0).default(0),
         maxGradNorm: z.number().min(0).default(1),
+        /**
+         * How the policy loss of a minibatch is averaged. `token-mean` (PPO's default): Σ over
+         * tokens / token count, so long completions weigh more than short ones. `sequence-mean`
+         * (GRPO as published): each sequence's own token mean, averaged over sequences.
+         * `constant` (Dr. GRPO): Σ over tokens / (sequences × generation.maxNewTokens), no length
+         * bias in either direction. See the ppo README.
+         */
+        lossAggregation: z.enum(['token-mean', 'sequence-mean', 'constant']).default('token-mean'),
       })
       .strict()
       .default({
@@ -76,7 +84,30 @@ export const trainerOptionsSchema = z
         vfCoef: 0.1,
         entCoef: 0,
         maxGradNorm: 1,
+        lossAggregation: 'token-mean',
       }),
+    /**
+     * Groups (the `samplesPerPrompt` samples of one prompt) whose rewards cannot rank their
+     * samples carry no group-relative signal. `filter: 'equal'` drops groups whose rewards are all
+     * equal; `'contrast'` drops groups without both a pass and a non-pass (DAPO's dynamic
+     * sampling filters on accuracy: all-pass or all-fail). Dropped groups are replaced by new
+     * prompts, generated and executed, for up to `maxRounds` extra rounds per iteration, so the
+     * update sees `batchSize` informative groups when the policy can give them. `'none'` keeps
+     * every group (they are still counted: `equal_groups`, `contrast_groups`).
+     */
+    dynamicSampling: z
+      .object({
+        filter: z.enum(['none', 'equal', 'contrast']).default('none'),
+        maxRounds: z.number().int().min(0).default(2),
+      })
+      .strict()
+      .default({ filter: 'none', maxRounds: 2 }),
+    /**
+     * Move each curriculum prompt's cut so that prompt tokens + target tokens equal the tokens of
+     * the whole text (`alignPromptToTokens` in @stepcoder/core): a CCCS prefix otherwise ends on a
+     * token boundary SFT never produced. Default on; off reproduces the raw line-start cut.
+     */
+    alignPrompts: z.boolean().default(true),
     kl: klControlSchema.default({ type: 'fixed', beta: 0.05 }),
     /**
      * How the KL to the reference acts. 'reward': −β·(log π − log π_ref) in every token's reward

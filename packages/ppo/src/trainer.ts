@@ -13,9 +13,18 @@ import type {
   Rng,
   RngState,
 } from '@stepcoder/core';
-import { createEventBus, createRng, mapLimited, Rng as RngClass, StepcoderError } from '@stepcoder/core';
+import {
+  type AlignedPrompt,
+  createEventBus,
+  createPromptAligner,
+  createRng,
+  mapLimited,
+  Rng as RngClass,
+  StepcoderError,
+} from '@stepcoder/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { createGaeEstimator, type WeightedAdvantageInput } from './advantage-gae.js';
+import { groupStats, informativeGroups } from './group-filter.js';
 import { createKlController, type KlController, type KlControllerState } from './kl-controller.js';
 import { learningRateAt } from './lr-schedule.js';
 import { createAdam, loadOptimizerState, saveOptimizerState, setLearningRate } from './optimizer.js';
@@ -150,6 +159,9 @@ export class Trainer {
   private generatorStale = true;
   private stepIndex = 0;
   private disposed = false;
+  private align: ((cp: CurriculumPrompt) => AlignedPrompt) | undefined;
+  /** Prompt alignment outcomes of the batches planned since the last iteration's metrics. */
+  private alignCounts = { moved: 0, unaligned: 0 };
 
   private constructor(private readonly config: TrainerConfig) {
     this.options = parseTrainerOptions(config);
@@ -163,6 +175,7 @@ export class Trainer {
     this.minibatchRng = root.split('minibatch');
     this.kl = createKlController(this.options.kl);
     this.optimizer = createAdam({ lr: this.options.lr, ...this.options.adam });
+    if (this.options.alignPrompts) this.align = createPromptAligner(this.policy.tokenizer);
   }
 
   static async create(config: TrainerConfig): Promise<Trainer> {
@@ -284,15 +297,47 @@ export class Trainer {
     // Awaited later (next iteration, checkpoint or dispose); a handler now keeps a failure from
     // counting as unhandled in between.
     nextGeneration?.catch(() => undefined);
-    const { executed, skipped, skipReasons } = await execution;
-    for (const e of executed) {
-      this.curriculum.record({
-        problemId: this.problems[e.sample.problemIndex]!.id,
-        stage: e.sample.prompt.stage,
-        passed: e.result.outcome === 'pass',
-        reward: e.score,
-        step,
-      });
+    const first = await execution;
+    let { executed, skipped } = first;
+    const { skipReasons } = first;
+    // Groups of the first round, before any filter: what the policy gives on its own.
+    const drawn = groupStats(executed);
+    const ds = this.options.dynamicSampling;
+    let refillRounds = 0;
+    let dropped = 0;
+    if (ds.filter !== 'none') {
+      let keep = informativeGroups(executed, ds.filter);
+      dropped += executed.length - keep.length;
+      let groupOffset = this.options.batchSize;
+      while (refillRounds < ds.maxRounds) {
+        const missing = this.options.batchSize - new Set(keep.map((e) => e.sample.group)).size;
+        if (missing <= 0) break;
+        refillRounds++;
+        // Oversample: about half the groups of a round are informative at a ~40% pass rate.
+        const ask = Math.min(2 * missing, this.options.batchSize);
+        const plan = await this.planBatch(step, ask, groupOffset);
+        groupOffset += ask;
+        const gen = await this.generateBatch(plan, step);
+        generateMs += gen.generateMs;
+        const more = await this.executeBatch(gen);
+        skipped += more.skipped;
+        for (const [reason, n] of Object.entries(more.skipReasons)) {
+          skipReasons[reason] = (skipReasons[reason] ?? 0) + n;
+        }
+        // Curriculum feedback counts every rollout, kept or not.
+        executed = [...executed, ...more.executed];
+        const extra = informativeGroups(more.executed, ds.filter);
+        dropped += more.executed.length - extra.length;
+        // Whole groups only, up to batchSize groups in all.
+        const room = missing;
+        const extraGroups = [...new Set(extra.map((e) => e.sample.group))].slice(0, room);
+        keep = [...keep, ...extra.filter((e) => extraGroups.includes(e.sample.group))];
+      }
+      // When no round gave an informative group, train on nothing rather than on noise.
+      this.recordFeedback(executed, step);
+      executed = keep;
+    } else {
+      this.recordFeedback(executed, step);
     }
     if (nextGeneration && this.generator) {
       // It runs elsewhere with the weights it was given, so it keeps going through the update;
@@ -323,7 +368,21 @@ export class Trainer {
       ...(this.generator ? { generateWaitMs, weightSyncMs } : {}),
     };
     const metrics: Record<string, number> = {
-      ...this.outcomeMetrics(executed),
+      ...this.outcomeMetrics(first.executed),
+      // Groups as drawn (first round): how many carry a pass/fail contrast, how many all-equal.
+      groups: drawn.groups,
+      contrast_groups: drawn.contrast,
+      equal_groups: drawn.equal,
+      ...(ds.filter !== 'none'
+        ? {
+            trained_groups: new Set(executed.map((e) => e.sample.group)).size,
+            dropped_rollouts: dropped,
+            refill_rounds: refillRounds,
+          }
+        : {}),
+      ...(this.align
+        ? { prompts_realigned: this.alignCounts.moved, prompts_unaligned: this.alignCounts.unaligned }
+        : {}),
       ...update.metrics,
       kl_beta: this.kl.beta,
       samples: update.trained,
@@ -335,6 +394,7 @@ export class Trainer {
       wall_ms: timing.wallMs,
       ...(this.generator ? { generate_wait_ms: generateWaitMs, weight_sync_ms: weightSyncMs } : {}),
     };
+    this.alignCounts = { moved: 0, unaligned: 0 };
     for (const [name, value] of Object.entries(metrics)) {
       this.events.emit('metric', { name, value, step: this.stepIndex });
     }
@@ -347,9 +407,24 @@ export class Trainer {
     return { step: this.stepIndex, metrics, timing, samples: update.trained, skipped };
   }
 
-  private async planBatch(step: number): Promise<PlannedSample[]> {
+  private recordFeedback(executed: readonly ExecutedSample[], step: number): void {
+    for (const e of executed) {
+      this.curriculum.record({
+        problemId: this.problems[e.sample.problemIndex]!.id,
+        stage: e.sample.prompt.stage,
+        passed: e.result.outcome === 'pass',
+        reward: e.score,
+        step,
+      });
+    }
+  }
+
+  private async planBatch(
+    step: number,
+    size = this.options.batchSize,
+    groupOffset = 0,
+  ): Promise<PlannedSample[]> {
     const n = this.problems.length;
-    const size = this.options.batchSize;
     const indices =
       size <= n
         ? this.problemRng.sample(
@@ -362,8 +437,16 @@ export class Trainer {
       const problem = this.problems[problemIndex]!;
       try {
         const stage = await this.curriculum.stageOf(problem, step);
-        const prompt = await this.curriculum.prompt(problem, stage);
-        for (let k = 0; k < this.options.samplesPerPrompt; k++) planned.push({ problemIndex, group, prompt });
+        let prompt = await this.curriculum.prompt(problem, stage);
+        if (this.align) {
+          const aligned = this.align(prompt);
+          if (aligned.status === 'moved') this.alignCounts.moved++;
+          else if (aligned.status === 'unaligned') this.alignCounts.unaligned++;
+          prompt = aligned.prompt;
+        }
+        for (let k = 0; k < this.options.samplesPerPrompt; k++) {
+          planned.push({ problemIndex, group: groupOffset + group, prompt });
+        }
       } catch (err) {
         this.skip('prompt_failed', problem.id, err);
       }
@@ -662,6 +745,8 @@ export class Trainer {
         useValueLoss: adv.returns !== undefined && p.vfCoef > 0,
         temperature,
         klLossCoef: klInLoss ? beta : 0,
+        lossAggregation: p.lossAggregation,
+        constantLength: this.options.generation.maxNewTokens,
       },
       this.minibatchRng,
       (info) => {
@@ -713,6 +798,8 @@ export class Trainer {
     const mean = (f: (e: ExecutedSample) => number) =>
       executed.reduce((a, e) => a + f(e), 0) / executed.length;
     return {
+      rollouts: executed.length,
+      passes: executed.filter((e) => e.result.outcome === 'pass').length,
       reward_mean: mean((e) => e.score),
       pass_rate: mean((e) => (e.result.outcome === 'pass' ? 1 : 0)),
       // Rollouts that compiled: FGO can only mask programs that ran (a compile error keeps every token).

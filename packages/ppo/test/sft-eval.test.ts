@@ -77,3 +77,46 @@ describe('evaluatePassAtK', () => {
     policy.dispose();
   });
 });
+
+describe('evaluatePassAtK with a generator worker (both cores)', () => {
+  it('deals chunks to the worker too, and a run with the same generators reproduces', async () => {
+    const { createGeneratorWorker } = await import('@stepcoder/model');
+    const policy = await microPolicy(6);
+    const probs = problems(6);
+    const run = async () => {
+      const worker = await createGeneratorWorker.fromPolicy(policy);
+      let workerCalls = 0;
+      const counted = {
+        generate: (prompts: string[], o: Parameters<typeof worker.generate>[1]) => {
+          workerCalls++;
+          return worker.generate(prompts, o);
+        },
+        setWeights: (w: Parameters<typeof worker.setWeights>[0]) => worker.setWeights(w),
+      };
+      try {
+        const report = await evaluatePassAtK({
+          policy,
+          problems: probs,
+          executor: letterExecutor(),
+          k: [1],
+          n: 4,
+          seed: 9,
+          maxNewTokens: 4,
+          temperature: 1,
+          batchSize: 4,
+          generators: [counted],
+        });
+        return { report, workerCalls };
+      } finally {
+        await worker.dispose();
+      }
+    };
+    const a = await run();
+    const b = await run();
+    // 24 jobs in chunks of 4: chunks 1, 3, 5 go to the worker.
+    expect(a.workerCalls).toBe(3);
+    expect(a.report.perProblem.reduce((s, p) => s + p.n, 0)).toBe(24);
+    expect(b.report.perProblem).toEqual(a.report.perProblem);
+    policy.dispose();
+  });
+});

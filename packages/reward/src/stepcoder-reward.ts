@@ -12,6 +12,12 @@ export const stepcoderRewardSchema = z.strictObject({
   timeout: z.number().default(-0.6),
   memoryLimit: z.number().default(-0.6),
   compileError: z.number().default(-1),
+  /**
+   * A runtime error whose reason is `output_limit` (a test's output passed `maxOutputBytes` and was
+   * cut, so it was not judged). Default: the `runtimeError` value, so the published table is
+   * unchanged; set it to score such programs on their own.
+   */
+  outputLimit: z.number().optional(),
 });
 
 export type StepcoderRewardOptions = z.input<typeof stepcoderRewardSchema>;
@@ -38,7 +44,9 @@ export function createStepcoderReward(options: StepcoderRewardOptions = {}): Ste
         case 'wrong_answer':
           return table.wrongAnswer;
         case 'runtime_error':
-          return table.runtimeError;
+          return result.reason === 'output_limit'
+            ? (table.outputLimit ?? table.runtimeError)
+            : table.runtimeError;
         case 'timeout':
           return table.timeout;
         case 'memory_limit':

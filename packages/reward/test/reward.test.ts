@@ -32,6 +32,16 @@ describe('stepcoder reward', () => {
     expect(r.table.compileError).toBe(-1);
   });
 
+  it('scores a cut output as a runtime error unless outputLimit is set', () => {
+    const cut: ExecutionResult = { ...result('runtime_error'), reason: 'output_limit', truncated: true };
+    expect(createStepcoderReward().score(cut)).toBe(-0.6);
+    expect(createStepcoderReward({ runtimeError: -0.7 }).score(cut)).toBe(-0.7);
+    const own = createStepcoderReward({ outputLimit: -0.1 });
+    expect(own.score(cut)).toBe(-0.1);
+    expect(own.score(result('runtime_error'))).toBe(-0.6);
+    expect(createPassFractionReward().score({ ...cut, passed: 1, total: 4 })).toBeCloseTo(0.25);
+  });
+
   it('rejects bad options naming the option path', () => {
     expect(() => createStepcoderReward({ pass: 'one' as unknown as number })).toThrow(ValidationError);
     expect(() => createStepcoderReward({ pass: 'one' as unknown as number })).toThrow(/pass/);

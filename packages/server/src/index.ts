@@ -4,7 +4,7 @@ export type { LimiterOptions } from './limiter.js';
 export { ConcurrencyLimiter } from './limiter.js';
 export { openApiDocument } from './openapi.js';
 export type { ResolvedServerOptions, ServerOptions } from './options.js';
-export { DEFAULT_MAX_LIMITS, serverOptionsSchema } from './options.js';
+export { DEFAULT_MAX_LIMITS, DEFAULT_RUN_CODE_MAX_OUTPUT_BYTES, serverOptionsSchema } from './options.js';
 export type { FailedItem, ScoredItem } from './routes/score.js';
 export { registerServerLoaders } from './runtime.js';
 export type { CommandRunResult, RunCodeResponse } from './sandbox-fusion.js';

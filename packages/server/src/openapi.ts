@@ -1,3 +1,4 @@
+import { OUTCOMES } from '@stepcoder/core';
 import { z } from 'zod';
 import { RUN_CODE_LANGUAGES } from './sandbox-fusion.js';
 import {
@@ -38,14 +39,112 @@ const errorResponse = (description: string) => ({
   },
 });
 
-function post(summary: string, schema: z.ZodType, ok: string) {
+/** `{ stdout, stderr }`: which streams were cut at `maxOutputBytes`. */
+const truncatedStreamsSchema = {
+  type: 'object',
+  description: 'which streams were cut at limits.maxOutputBytes',
+  properties: { stdout: { type: 'boolean' }, stderr: { type: 'boolean' } },
+  required: ['stdout', 'stderr'],
+};
+
+const reasonSchema = {
+  type: 'string',
+  enum: ['output_limit'],
+  description:
+    "why a failure failed where the outcome does not say: 'output_limit' = the output passed limits.maxOutputBytes and was cut, so it was not compared as if complete (outcome runtime_error)",
+};
+
+const outcomeSchema = { type: 'string', enum: [...OUTCOMES] };
+
+/** core's `ExecutionResult` (what `/v1/execute` answers), with the truncation fields spelled out. */
+const executionResultSchema = {
+  type: 'object',
+  properties: {
+    outcome: outcomeSchema,
+    reason: reasonSchema,
+    passed: { type: 'integer' },
+    total: { type: 'integer' },
+    durationMs: { type: 'number' },
+    message: { type: 'string' },
+    stdout: { type: 'string', description: 'all tests’ stdout, at most limits.maxOutputBytes UTF-8 bytes' },
+    stderr: { type: 'string', description: 'all tests’ stderr, at most limits.maxOutputBytes UTF-8 bytes' },
+    truncated: {
+      type: 'boolean',
+      description:
+        'some stdout/stderr (of a test, or of the concatenation here) was cut at limits.maxOutputBytes',
+    },
+    truncatedStreams: truncatedStreamsSchema,
+    tests: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          index: { type: 'integer' },
+          outcome: outcomeSchema,
+          reason: reasonSchema,
+          durationMs: { type: 'number' },
+          message: { type: 'string' },
+          stdout: { type: 'string' },
+          stderr: { type: 'string' },
+          truncated: {
+            type: 'boolean',
+            description: "this test's stdout or stderr was cut at limits.maxOutputBytes",
+          },
+          truncatedStreams: truncatedStreamsSchema,
+          expected: {},
+          actual: {},
+        },
+        required: ['index', 'outcome', 'durationMs'],
+      },
+    },
+    coverage: { type: 'object' },
+    sandbox: { type: 'string' },
+    queueMs: { type: 'number' },
+  },
+  required: ['outcome', 'tests', 'passed', 'total', 'durationMs', 'stdout', 'stderr', 'truncated'],
+};
+
+const commandRunResultSchema = {
+  type: ['object', 'null'],
+  properties: {
+    status: { type: 'string', enum: ['Finished', 'Error', 'TimeLimitExceeded'] },
+    execution_time: { type: ['number', 'null'] },
+    return_code: { type: ['integer', 'null'] },
+    stdout: { type: ['string', 'null'] },
+    stderr: { type: ['string', 'null'] },
+  },
+  required: ['status', 'execution_time', 'return_code', 'stdout', 'stderr'],
+};
+
+/** SandboxFusion's `RunCodeResponse`, and how a cut output is reported. */
+const runCodeResponseSchema = {
+  type: 'object',
+  properties: {
+    status: {
+      type: 'string',
+      enum: ['Success', 'Failed', 'SandboxError'],
+      description:
+        "a run whose stdout or stderr passed the server's runCodeMaxOutputBytes (default 1 MiB, SandboxFusion's own read limit) is never Success: SandboxError with run_result.status Error (Failed with TimeLimitExceeded if it also timed out), and `message` names the cut stream",
+    },
+    message: { type: 'string' },
+    compile_result: commandRunResultSchema,
+    run_result: commandRunResultSchema,
+    executor_pod_name: { type: ['string', 'null'] },
+    files: { type: 'object', additionalProperties: { type: 'string' } },
+  },
+  required: ['status', 'message', 'compile_result', 'run_result', 'executor_pod_name', 'files'],
+};
+
+function post(summary: string, schema: z.ZodType, ok: string, okSchema?: Record<string, unknown>) {
   return {
     post: {
       summary,
       security: [{ bearer: [] }],
       requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(schema) } } },
       responses: {
-        200: { description: ok },
+        200: okSchema
+          ? { description: ok, content: { 'application/json': { schema: okSchema } } }
+          : { description: ok },
         400: errorResponse('invalid request; `issues` names each offending path'),
         401: errorResponse('missing or invalid API key'),
         413: errorResponse('body larger than the server limit'),
@@ -68,11 +167,16 @@ export function openApiDocument(version: string): Record<string, unknown> {
     },
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     paths: {
-      '/v1/execute': post('Run one program against tests', executeRequestSchema, 'the ExecutionResult'),
+      '/v1/execute': post(
+        'Run one program against tests',
+        executeRequestSchema,
+        'the ExecutionResult; output past limits.maxOutputBytes is cut and flagged in truncated / truncatedStreams, and a stdio test whose stdout was cut is runtime_error with reason output_limit',
+        executionResultSchema,
+      ),
       '/v1/score': post(
         'Execute, reward and mask a batch of completions',
         scoreRequestDocSchema,
-        '`{ results: [...] }` in item order; each `{ ok: true, outcome, reward, weights?, coverage? }` or `{ ok: false, error }`',
+        '`{ results: [...] }` in item order; each `{ ok: true, outcome, reason?, truncated, reward, weights?, coverage? }` or `{ ok: false, error }`',
       ),
       '/v1/curriculum/prompt': post(
         'CCCS prompt of a problem at a stage',
@@ -83,6 +187,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
         `SandboxFusion-compatible run (languages: ${Object.keys(RUN_CODE_LANGUAGES).join(', ')})`,
         runCodeRequestSchema,
         'SandboxFusion RunCodeResponse',
+        runCodeResponseSchema,
       ),
       '/healthz': { get: { summary: 'liveness', responses: { 200: { description: 'alive' } } } },
       '/readyz': {

@@ -2,6 +2,9 @@ import { limitsSchema, type Registry } from '@stepcoder/core';
 import { z } from 'zod';
 import { pluginRefSchema } from './schemas.js';
 
+/** `/run_code`'s default output cap: SandboxFusion's 1 MiB per stream (see `runCodeMaxOutputBytes`). */
+export const DEFAULT_RUN_CODE_MAX_OUTPUT_BYTES = 1024 * 1024;
+
 /** Options of `createServer` (and of `stepcoder serve`, which fills them from flags and env). */
 export const serverOptionsSchema = z.strictObject({
   /** Interface to bind. Anything but loopback requires `apiKeys`. */
@@ -30,6 +33,15 @@ export const serverOptionsSchema = z.strictObject({
   batchConcurrency: z.number().int().positive().default(16),
   /** Upper bounds on what a client may ask for; requests above are clamped down to these. */
   maxLimits: limitsSchema.default({}),
+  /**
+   * Bytes of stdout and of stderr that `/run_code` keeps per run (SandboxFusion's request has no
+   * field for it, so the operator sets it). Default 1 MiB, SandboxFusion's own figure: its runner
+   * reads at most `1024 * 1024` bytes of each stream (`get_output_non_blocking`,
+   * sandbox/utils/execution.py, bytedance/SandboxFusion@469de08) and drops the rest silently.
+   * Unlike SandboxFusion, a run whose output passed it is never answered `Success`: see
+   * `toRunCodeResponse`. Not bounded by `maxLimits.maxOutputBytes` (that caps what clients ask for).
+   */
+  runCodeMaxOutputBytes: z.number().int().positive().default(DEFAULT_RUN_CODE_MAX_OUTPUT_BYTES),
   /** Executor per language, created through the registry: a name or `{ name, options }`. */
   executors: z
     .strictObject({ python: pluginRefSchema.optional(), javascript: pluginRefSchema.optional() })

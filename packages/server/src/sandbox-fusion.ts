@@ -126,8 +126,34 @@ function returnCodeOf(message: string | undefined): number {
   return Number.isInteger(code) && code !== 0 ? code : 1;
 }
 
-/** Our verdict in SandboxFusion's words (its `parse_run_status` decides the top-level status). */
-export function toRunCodeResponse(result: ExecutionResult): RunCodeResponse {
+/**
+ * The streams of a run that were cut at the output cap, in words (`stdout`, `stderr`, `stdout and
+ * stderr`); undefined when nothing was cut.
+ */
+function cutStreams(result: ExecutionResult): string | undefined {
+  const test = result.tests[0];
+  const streams = test?.truncatedStreams ?? result.truncatedStreams;
+  if (!streams) return result.truncated || test?.truncated ? 'output' : undefined;
+  const cut = [streams.stdout && 'stdout', streams.stderr && 'stderr'].filter(Boolean);
+  if (cut.length === 0) return result.truncated ? 'output' : undefined;
+  return cut.join(' and ');
+}
+
+/**
+ * Our verdict in SandboxFusion's words (its `parse_run_status` decides the top-level status).
+ *
+ * Output past the cap (`maxOutputBytes`, the server's `runCodeMaxOutputBytes`) is never answered
+ * `Success`. SandboxFusion itself has no convention for it: it reads at most 1 MiB of each stream
+ * and returns `Success` / `Finished` with the rest silently gone (sandbox/utils/execution.py
+ * `get_output_non_blocking`; bytedance/SandboxFusion#62 reports stdout cut at 160,910 characters
+ * with no word of it), so a client comparing stdout scores a correct program as a wrong answer.
+ * Here a cut run is SandboxFusion's `SandboxError` (what its `parse_run_status` makes of a
+ * command with status `Error`: the sandbox could not deliver the run's result), with
+ * `run_result.status: 'Error'`, `return_code: null` and a `message` naming the cut stream and the
+ * cap; veRL's `_process_single_case` then reads `sandbox_error` (-1), not `wrong_answer`. A run that
+ * also timed out stays `Failed` / `TimeLimitExceeded`, with the same message.
+ */
+export function toRunCodeResponse(result: ExecutionResult, maxOutputBytes?: number): RunCodeResponse {
   const test = result.tests[0];
   const executionTime = (test?.durationMs ?? result.durationMs) / 1000;
   const stdout = test?.stdout ?? result.stdout;
@@ -143,6 +169,15 @@ export function toRunCodeResponse(result: ExecutionResult): RunCodeResponse {
     ? `${stderr}${stderr && !stderr.endsWith('\n') ? '\n' : ''}${result.message}\n`
     : stderr;
   const base = { compile_result: null, executor_pod_name: null, files: {} };
+  const cut = result.outcome === 'infra_error' ? undefined : cutStreams(result);
+  if (cut) {
+    const cap = maxOutputBytes === undefined ? 'the output limit' : `${maxOutputBytes} bytes`;
+    const message = `output truncated: the program's ${cut} passed ${cap} (the server's runCodeMaxOutputBytes) and was cut; the output returned is incomplete, so the run is not reported as Success`;
+    if (result.outcome === 'timeout') {
+      return { ...base, status: 'Failed', message, run_result: run('TimeLimitExceeded', null) };
+    }
+    return { ...base, status: 'SandboxError', message, run_result: run('Error', null) };
+  }
   switch (result.outcome) {
     case 'pass':
     case 'wrong_answer':

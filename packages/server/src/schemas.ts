@@ -102,6 +102,12 @@ export const curriculumPromptRequestSchema = z.strictObject({
   curriculum: z.enum(['steps', 'adaptive', 'none']).default('steps'),
   /** Prompt header template (see @stepcoder/curriculum), e.g. "{{prompt}}\n{{starter}}". */
   template: z.string().optional(),
+  /**
+   * A tokenizer this server knows (`byte`, or one configured with `--tokenizer name=path`): the
+   * cut moves so that tokens(prompt) + tokens(target) == tokens(prompt + target) under it (see the
+   * README: without it the cut is at a line start, which a BPE usually straddles).
+   */
+  tokenizer: z.string().min(1).optional(),
 });
 
 /**

@@ -1,3 +1,5 @@
+import { fileURLToPath } from 'node:url';
+import { loadTokenizer } from '@stepcoder/model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADD_PROBLEM, type Running, startServer } from './helpers.js';
 
@@ -154,5 +156,45 @@ describe('/v1 routes on a real server', () => {
       curriculum: 'none',
     });
     expect(none.json.givenPrefix).toBe(last.json.givenPrefix); // the model always writes it all
+  });
+});
+
+describe('/v1/curriculum/prompt with a tokenizer', () => {
+  let t: Running;
+  const path = fileURLToPath(new URL('./fixtures/tiny-bpe.json', import.meta.url));
+  beforeAll(async () => {
+    t = await startServer({ tokenizers: { tiny: path } });
+  });
+  afterAll(async () => {
+    await t.server.close();
+  });
+
+  it('moves each cut so that prompt tokens + target tokens == the joint tokens', async () => {
+    const tok = await loadTokenizer(path);
+    const joins = (p: { prompt: string; target: string }) =>
+      [...tok.encode(p.prompt), ...tok.encode(p.target)].join() === tok.encode(p.prompt + p.target).join();
+    const first = await t.post('/v1/curriculum/prompt', { problem: ADD_PROBLEM, stage: 0 });
+    let raw = 0;
+    for (let stage = 0; stage < first.json.stageCount; stage++) {
+      const plain = await t.post('/v1/curriculum/prompt', { problem: ADD_PROBLEM, stage });
+      const aligned = await t.post('/v1/curriculum/prompt', {
+        problem: ADD_PROBLEM,
+        stage,
+        tokenizer: 'tiny',
+      });
+      expect(aligned.status).toBe(200);
+      if (!joins(plain.json)) raw++;
+      expect(joins(aligned.json)).toBe(true);
+      expect(aligned.json.prompt + aligned.json.target).toBe(plain.json.prompt + plain.json.target);
+      expect(aligned.json.completionStart).toBe(aligned.json.givenPrefix.length);
+    }
+    expect(raw).toBeGreaterThan(0); // the line-start cut alone straddles a BPE token
+    const unknown = await t.post('/v1/curriculum/prompt', {
+      problem: ADD_PROBLEM,
+      stage: 0,
+      tokenizer: 'nope',
+    });
+    expect(unknown.status).toBe(400);
+    expect(JSON.stringify(unknown.json)).toContain('tiny');
   });
 });

@@ -16,6 +16,13 @@ export const syntheticSuiteOptionsSchema = z
     count: z.number().int().positive().max(1_000_000).default(6000),
     /** Fraction of each family's combination keys held out (≥ 1 key per family when > 0). */
     heldoutFraction: z.number().min(0).max(0.9).default(0.12),
+    /**
+     * Fraction of the problems of *trained* combinations dealt to the in-distribution `test` split
+     * (new instances of combinations that training sees; APPS+'s test set is of this kind). Test
+     * problems share no statement and no canonical program with any training problem: a drawn test
+     * problem that repeats one goes to training instead. Default 0 (no test split).
+     */
+    testFraction: z.number().min(0).max(0.5).default(0),
     /** Seeds which combinations are held out; the same for every `seed` and both languages. */
     splitSeed: z.number().int().default(0),
     /** Only these families (default: all); an unknown name is an error at creation. */
@@ -35,6 +42,9 @@ export type SyntheticSuiteOptions = z.input<typeof syntheticSuiteOptionsSchema>;
 
 export interface SyntheticSuite {
   train: Problem[];
+  /** New instances of trained combinations (`testFraction`), disjoint from `train`. */
+  test: Problem[];
+  /** Unseen combinations of trained components. */
   heldout: Problem[];
   /** Names of the families generated, in dealing order. */
   families: string[];
@@ -95,6 +105,7 @@ export function generateSyntheticSuite(options: SyntheticSuiteOptions): Syntheti
   const width = String(opts.count - 1).length;
   const train: Problem[] = [];
   const heldout: Problem[] = [];
+  const drafts: Problem[] = [];
   const prompts = new Set<string>();
   // Redraws per family are capped at two per problem on average: families whose statements run out
   // (few constants) stop paying for draws that cannot find a new one.
@@ -122,7 +133,13 @@ export function generateSyntheticSuite(options: SyntheticSuiteOptions): Syntheti
     prompts.add(prompt);
     const key = combinationKey(family.name, combination);
     const { program, tests } = renderTests(draft, outputs, form, opts.language);
-    const split = heldoutKeys.has(key) ? 'heldout' : 'train';
+    // The test draw has its own stream: the instances (and so the training set of testFraction 0)
+    // do not depend on it.
+    const split = heldoutKeys.has(key)
+      ? 'heldout'
+      : opts.testFraction > 0 && root.split(`test/${i}`).next() < opts.testFraction
+        ? 'test'
+        : 'train';
     const problem: Problem = {
       id: `synthetic-${tag}/${String(i).padStart(width, '0')}`,
       prompt,
@@ -142,7 +159,25 @@ export function generateSyntheticSuite(options: SyntheticSuiteOptions): Syntheti
         ...draft.meta,
       },
     };
-    (split === 'train' ? train : heldout).push(problem);
+    (split === 'train' ? train : split === 'test' ? drafts : heldout).push(problem);
   }
-  return { train, heldout, families: families.map((f) => f.name) };
+  // Disjoint by text: a test problem whose statement or program a training problem also has (small
+  // instance spaces repeat) is a training problem.
+  // And in distribution: a test problem whose combination no training problem has (rare
+  // combinations) is a training problem too.
+  const seenPrompts = new Set(train.map((p) => p.prompt));
+  const seenPrograms = new Set(train.map((p) => p.canonicalSolutions[0]));
+  const trainedCombinations = new Set(train.map((p) => p.meta?.combination));
+  const test: Problem[] = [];
+  for (const p of drafts) {
+    if (
+      seenPrompts.has(p.prompt) ||
+      seenPrograms.has(p.canonicalSolutions[0]) ||
+      !trainedCombinations.has(p.meta?.combination)
+    ) {
+      train.push({ ...p, meta: { ...p.meta, split: 'train' } });
+    } else test.push(p);
+  }
+  train.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return { train, test, heldout, families: families.map((f) => f.name) };
 }

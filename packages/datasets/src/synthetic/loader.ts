@@ -5,7 +5,7 @@ import { type CommonOptions, commonOptionsSchema } from '../options.js';
 import { createProblemStream, type DatasetStream, type RawRow } from '../pipeline.js';
 import { generateSyntheticSuite, syntheticSuiteOptionsSchema } from './generate.js';
 
-export const SYNTHETIC_PARTS = ['train', 'heldout', 'all'] as const;
+export const SYNTHETIC_PARTS = ['train', 'test', 'heldout', 'all'] as const;
 export type SyntheticPart = (typeof SYNTHETIC_PARTS)[number];
 
 /**
@@ -23,15 +23,24 @@ export const syntheticOptionsSchema = commonOptionsSchema
 
 export type SyntheticOptions = z.input<typeof syntheticOptionsSchema>;
 
-/** The problems of a part, train first then held-out for `all`; `meta.split` says which is which. */
+/** The problems of a part, train, test then held-out for `all`; `meta.split` says which is which. */
 export function syntheticProblems(
   options: z.output<typeof syntheticSuiteOptionsSchema> & { part: SyntheticPart },
 ): Problem[] {
-  const { language, seed, count, heldoutFraction, splitSeed, families } = options;
-  const suite = generateSyntheticSuite({ language, seed, count, heldoutFraction, splitSeed, families });
+  const { language, seed, count, heldoutFraction, testFraction, splitSeed, families } = options;
+  const suite = generateSyntheticSuite({
+    language,
+    seed,
+    count,
+    heldoutFraction,
+    testFraction,
+    splitSeed,
+    families,
+  });
   if (options.part === 'train') return suite.train;
+  if (options.part === 'test') return suite.test;
   if (options.part === 'heldout') return suite.heldout;
-  return [...suite.train, ...suite.heldout];
+  return [...suite.train, ...suite.test, ...suite.heldout];
 }
 
 /**

@@ -14,12 +14,13 @@ export interface WriteSyntheticResult {
   path: string;
   problems: number;
   train: number;
+  test: number;
   heldout: number;
   bytes: number;
 }
 
 /**
- * Write the suite as JSON Lines, one `Problem` per line (train first, then held-out), readable by
+ * Write the suite as JSON Lines, one `Problem` per line (train, test, then held-out), readable by
  * the `jsonl` loader. `meta.split` marks each problem's part.
  */
 export function writeSyntheticJsonl(path: string, options: WriteSyntheticOptions): WriteSyntheticResult {
@@ -28,12 +29,13 @@ export function writeSyntheticJsonl(path: string, options: WriteSyntheticOptions
   const text = problems.map((p) => `${JSON.stringify(p)}\n`).join('');
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, text);
-  const train = problems.filter((p) => p.meta?.split === 'train').length;
+  const count = (split: string) => problems.filter((p) => p.meta?.split === split).length;
   return {
     path,
     problems: problems.length,
-    train,
-    heldout: problems.length - train,
+    train: count('train'),
+    test: count('test'),
+    heldout: count('heldout'),
     bytes: Buffer.byteLength(text),
   };
 }

@@ -20,12 +20,17 @@ export function runCodeRoute(app: FastifyInstance, ctx: ServerContext): void {
         program: plan.program,
         language: plan.language,
         tests: { kind: 'stdio', cases: [{ input: plan.stdin, output: '' }] },
-        limits: ctx.runtime.clampLimits(plan.limits),
+        // The output cap is the operator's (`runCodeMaxOutputBytes`, SandboxFusion's 1 MiB by
+        // default): SandboxFusion's request has no field a client could set it with.
+        limits: {
+          ...ctx.runtime.clampLimits(plan.limits),
+          maxOutputBytes: ctx.options.runCodeMaxOutputBytes,
+        },
         preamble: plan.preamble,
         signal,
       }),
     );
     ctx.metrics.outcomes.inc({ route: '/run_code', outcome: result.outcome });
-    return toRunCodeResponse(result);
+    return toRunCodeResponse(result, ctx.options.runCodeMaxOutputBytes);
   });
 }

@@ -18,6 +18,10 @@ export interface ScoredItem {
   index: number;
   ok: true;
   outcome: Outcome;
+  /** `output_limit`: a test's output passed `limits.maxOutputBytes` and was cut (see core's `TestResult.reason`). */
+  reason?: 'output_limit';
+  /** Some stdout/stderr was cut at `limits.maxOutputBytes` (the result's `truncated`). */
+  truncated: boolean;
   /** The reward function's value; `null` for `infra_error` (leave the sample out of the update). */
   reward: number | null;
   passed: number;
@@ -111,6 +115,8 @@ async function scoreOne(
     index,
     ok: true,
     outcome: result.outcome,
+    ...(result.reason && { reason: result.reason }),
+    truncated: result.truncated === true,
     reward: reward.score(result),
     passed: result.passed,
     total: result.total,

@@ -1,6 +1,7 @@
 /*
  * pnpm bench: the ~10.9M-parameter GPT2_MINI on the wasm backend (tfjs's own kernels, and with
- * @stepcoder/native-kernels on OpenBLAS at 1 thread and at all cores), the cpu backend, and
+ * @stepcoder/native-kernels on OpenBLAS at 1 thread and at all cores, and on its built-in SGEMM
+ * at 1 thread), the cpu backend, and
  * PyTorch CPU (Debian python3-torch on OpenBLAS, installed here when root; verified in the child)
  * on the identical config, training step and cached generation, at 1 thread each and at all
  * cores. Ratios come from this run only.
@@ -56,6 +57,8 @@ interface Variant {
   native?: boolean;
   /** BLAS threads for the native kernels. */
   blasThreads?: number;
+  /** 'builtin': the native kernels on @stepcoder/native-kernels' built-in SGEMM instead of OpenBLAS. */
+  blasLibrary?: string;
 }
 
 async function measure(
@@ -70,10 +73,12 @@ async function measure(
     noCache: boolean;
   },
 ): Promise<Row> {
-  const { backend, native = false, blasThreads = 1 } = variant;
+  const { backend, native = false, blasThreads = 1, blasLibrary } = variant;
   await initBackend({
     prefer: backend,
-    ...(backend === 'wasm' ? { native, blas: { threads: blasThreads } } : {}),
+    ...(backend === 'wasm'
+      ? { native, blas: { threads: blasThreads, ...(blasLibrary ? { library: blasLibrary } : {}) } }
+      : {}),
   });
   const policy = await createPolicy({ config, tokenizer, seed: 1 });
   const ids = tf.tensor2d(
@@ -90,7 +95,9 @@ async function measure(
   for (let i = 0; i < plan.steps; i++)
     trainS = Math.min(trainS, await seconds(() => trainStep(policy, optimizer, ids)));
   const row: Row = {
-    backend: native ? `wasm + native kernels` : backend,
+    backend: native
+      ? `wasm + native kernels${blasLibrary === 'builtin' ? ' (built-in SGEMM)' : ''}`
+      : backend,
     threads: native ? blasThreads : 1,
     train: (plan.batch * plan.seq) / trainS,
     trainShape: `${plan.batch}×${plan.seq}`,
@@ -266,6 +273,18 @@ try {
 } catch (err) {
   nativeSkipped = (err as Error).message;
 }
+// The native kernels on the package's built-in SGEMM (what a machine without OpenBLAS gets), 1 thread.
+let builtinRow: Row | undefined;
+let builtinInfo: NativeKernelsInfo | undefined;
+try {
+  builtinRow = await measure(
+    { backend: 'wasm', native: true, blasThreads: 1, blasLibrary: 'builtin' },
+    { ...plan, noCache: false },
+  );
+  builtinInfo = nativeKernelsInfo();
+} catch (err) {
+  nativeSkipped ??= (err as Error).message;
+}
 const cpu = await measure(
   { backend: 'cpu' },
   { batch: 2, seq: 64, steps: 1, warmup: false, short: 16, noCache: false },
@@ -283,16 +302,18 @@ console.log(
   `\n| backend | threads | train tokens/s (B×T) | gen tok/s, cache, ${GEN_NEW} new | gen, no cache, ${GEN_NEW} new | gen, cache, short | gen, no cache, short | cache speed-up |`,
 );
 console.log('|---|---|---|---|---|---|---|---|');
-for (const r of [wasm, ...nativeRows, cpu]) {
+for (const r of [wasm, ...nativeRows, ...(builtinRow ? [builtinRow] : []), cpu]) {
   const speedup = r.noCacheLong
     ? `${(r.cacheLong! / r.noCacheLong).toFixed(1)}× at ${GEN_NEW}`
     : r.noCacheShort
       ? `${(r.cacheShort! / r.noCacheShort).toFixed(1)}× at ${SHORT}`
       : '—';
   const shortLabel = r.backend === 'cpu' ? ' (16 new)' : ` (${SHORT} new)`;
-  const threads = r.backend.includes('native')
-    ? `wasm 1, BLAS ${r.threads}`
-    : `1 (Node cannot start wasm threads)`;
+  const threads = r.backend.includes('built-in')
+    ? 'wasm 1, built-in GEMM 1'
+    : r.backend.includes('native')
+      ? `wasm 1, BLAS ${r.threads}`
+      : `1 (Node cannot start wasm threads)`;
   console.log(
     `| tfjs ${r.backend} | ${threads} | ${fmt(r.train)} (${r.trainShape}) | ${fmt(r.cacheLong)} | ${fmt(r.noCacheLong)} | ${fmt(r.cacheShort)}${shortLabel} | ${fmt(r.noCacheShort)} | ${speedup} |`,
   );
@@ -313,6 +334,10 @@ if (nativeInfo)
     `- tfjs wasm + native kernels: @stepcoder/native-kernels (GEMM, transpose, LayerNorm, GELU, Adam; everything else wasm) on ${nativeInfo.library} (${nativeInfo.config ?? 'no build string'}); BLAS threads as in the table; OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE cleared as for PyTorch`,
   );
 else console.log(`- tfjs wasm + native kernels: not measured, ${nativeSkipped}`);
+if (builtinInfo)
+  console.log(
+    `- tfjs wasm + native kernels (built-in SGEMM): the same kernels with GEMM on @stepcoder/native-kernels' own SGEMM (${builtinInfo.config}), 1 thread`,
+  );
 if (blasSetup) console.log(`- PyTorch: not measured, ${blasSetup}`);
 for (const { threads, r, load } of torchRuns) {
   if (typeof r === 'string') console.log(`- PyTorch, ${threads} threads: ${r}`);
@@ -332,6 +357,10 @@ console.log(
 if (nativeRows[0])
   console.log(
     `- wasm + native kernels / wasm, 1 thread each: training ${(nativeRows[0].train! / wasm.train!).toFixed(2)}×, generation ${(nativeRows[0].cacheLong! / wasm.cacheLong!).toFixed(2)}×`,
+  );
+if (nativeRows[0] && builtinRow)
+  console.log(
+    `- native kernels on the built-in SGEMM / on OpenBLAS, 1 thread each: training ${(builtinRow.train! / nativeRows[0].train!).toFixed(2)}× (goal ≥ 0.7×), generation ${(builtinRow.cacheLong! / nativeRows[0].cacheLong!).toFixed(2)}×; per-GEMM table: pnpm --filter @stepcoder/native-kernels bench`,
   );
 for (const { threads, r } of torchRuns) {
   if (typeof r === 'string') continue;

@@ -17,7 +17,11 @@ export interface BackendOptions {
    * BLAS load and says why not otherwise; true fails when they cannot; false never loads them.
    */
   native?: boolean | 'auto';
-  /** BLAS library and threads for the native kernels (see `NativeKernelOptions`). */
+  /**
+   * BLAS library and threads for the native kernels (see `NativeKernelOptions`):
+   * `{ library: 'builtin' }` (env STEPCODER_BLAS=builtin) forces the built-in SGEMM, which is
+   * also what runs when no optimised BLAS is installed.
+   */
   blas?: NativeKernelOptions;
 }
 
@@ -42,7 +46,11 @@ export const backendOptionsSchema = z
     threads: z.number().int().positive().optional(),
     native: z.union([z.boolean(), z.literal('auto')]).optional(),
     blas: z
-      .object({ library: z.string().min(1).optional(), threads: z.number().int().positive().optional() })
+      .object({
+        library: z.string().min(1).optional(),
+        threads: z.number().int().positive().optional(),
+        gemmPath: z.enum(['auto', 'portable', 'avx2', 'avx512']).optional(),
+      })
       .strict()
       .optional(),
   })
@@ -123,7 +131,9 @@ async function nativeFor(options: BackendOptions): Promise<string> {
   } catch (err) {
     disableNativeKernels();
     if (mode === true) throw err;
-    return ` [no native kernels: ${(err as Error).message}]`;
+    // One short reason; the full story (every library tried) is nativeKernelsDiagnostics().
+    const summary = (err as { details?: { summary?: unknown } }).details?.summary;
+    return ` [no native kernels: ${typeof summary === 'string' ? summary : (err as Error).message.split('\n')[0]}]`;
   }
 }
 
@@ -154,6 +164,13 @@ export function registerBackends(target: Registry = globalRegistry): void {
 
 let current: Backend | undefined;
 
+/** The usual reason tensorflow is skipped, in a few words (the start-up line stays one line). */
+function shortReason(reason: string): string {
+  return /tfjs-node-gpu not installed; @tensorflow\/tfjs-node not installed/.test(reason)
+    ? 'tfjs-node-gpu not installed, nor tfjs-node'
+    : reason;
+}
+
 /**
  * Pick the compute backend: `prefer` (or env STEPCODER_BACKEND) exactly, else the best one that
  * initialises. Prints and returns a one-line report of the backend, threads and SIMD.
@@ -175,7 +192,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     const best = await reg.createBest('backend', pluginOptions);
     backend = best.plugin;
     if (best.skipped.length > 0)
-      skipped = ` [skipped ${best.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}]`;
+      skipped = ` [skipped ${best.skipped.map((s) => `${s.name}: ${shortReason(s.reason)}`).join('; ')}]`;
   }
   current = backend;
   if (options.log ?? true)

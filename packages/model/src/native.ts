@@ -1,5 +1,5 @@
 import { StepcoderError } from '@stepcoder/core';
-import type { NativeKernels } from '@stepcoder/native-kernels';
+import type { NativeDiagnostics, NativeKernels } from '@stepcoder/native-kernels';
 import * as tf from '@tensorflow/tfjs-core';
 
 /*
@@ -15,21 +15,36 @@ import * as tf from '@tensorflow/tfjs-core';
 
 /** What `@stepcoder/native-kernels` exports (an optional peer, imported at run time). */
 export interface NativeKernelsModule {
-  loadNativeKernels(options?: { library?: string; threads?: number }): NativeKernels;
+  loadNativeKernels(options?: NativeKernelOptions): NativeKernels;
+  /** Absent from older builds of the package. */
+  nativeDiagnostics?(options?: NativeKernelOptions): NativeDiagnostics;
 }
 
 export interface NativeKernelOptions {
-  /** BLAS library path or soname; default env STEPCODER_BLAS, else OpenBLAS/MKL/BLIS by name. */
+  /**
+   * BLAS library path or soname, or 'builtin' for the package's built-in SGEMM; default env
+   * STEPCODER_BLAS, else OpenBLAS/MKL/BLIS by name, else the built-in SGEMM.
+   */
   library?: string;
-  /** BLAS threads; default env STEPCODER_BLAS_THREADS, else 1. */
+  /** BLAS threads; default env STEPCODER_BLAS_THREADS, else 1 (the built-in SGEMM runs 1). */
   threads?: number;
+  /** The built-in SGEMM's code path; default env STEPCODER_GEMM_PATH, else 'auto' (best for this CPU). */
+  gemmPath?: 'auto' | 'portable' | 'avx2' | 'avx512';
 }
 
 export interface NativeKernelsInfo {
+  /** The BLAS file, or 'builtin'. */
   library: string;
   config: string | null;
+  /** 'blas' (a dlopen'd BLAS) or 'builtin' (the package's own SGEMM). */
+  kind: 'blas' | 'builtin';
+  /** The built-in SGEMM's code path (null for a BLAS). */
+  gemmPath: string | null;
   threads: number;
-  /** One line for logs: "native kernels (OpenBLAS 0.3.21 Haswell, 1 BLAS thread)". */
+  /**
+   * One line for logs: "native kernels (OpenBLAS 0.3.21 Haswell, 1 BLAS thread)" or
+   * "native kernels (built-in SGEMM, AVX-512F, 1 thread)".
+   */
   describe: string;
 }
 
@@ -430,20 +445,49 @@ export async function enableNativeKernels(
     originalBatchMatMul = original;
   }
   const threads = native.threads();
-  // "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64" → "OpenBLAS 0.3.21 Haswell"
-  const name = native.library.config
-    ? native.library.config
-        .split(/\s+/)
-        .filter((w) => !/^(NO_|USE_|DYNAMIC_|MAX_|SMP|OPENMP)/.test(w))
-        .join(' ')
-    : (native.library.path.split('/').pop() ?? native.library.path);
+  const lib = native.library;
+  let name = lib.name;
+  if (!name) {
+    // An older build of the package without `name`: "OpenBLAS 0.3.21 NO_LAPACKE … Haswell MAX_THREADS=64" → "OpenBLAS 0.3.21 Haswell".
+    name = lib.config
+      ? lib.config
+          .split(/\s+/)
+          .filter((w) => !/^(NO_|USE_|DYNAMIC_|MAX_|SMP|OPENMP)/.test(w))
+          .join(' ')
+      : (lib.path.split('/').pop() ?? lib.path);
+  }
+  const kind = lib.kind ?? 'blas';
+  const threadNote =
+    kind === 'builtin'
+      ? '1 thread'
+      : `${threads === -1 ? 'library-chosen' : threads} BLAS thread${threads === 1 ? '' : 's'}`;
   info = {
-    library: native.library.path,
-    config: native.library.config,
+    library: lib.path,
+    config: lib.config,
+    kind,
+    gemmPath: lib.gemmPath ?? null,
     threads,
-    describe: `native kernels (${name}, ${threads === -1 ? 'library-chosen' : threads} BLAS thread${threads === 1 ? '' : 's'})`,
+    describe: `native kernels (${name}, ${threadNote})`,
   };
   return info;
+}
+
+/**
+ * What `stepcoder doctor` shows about the native kernels: `@stepcoder/native-kernels`'s
+ * `nativeDiagnostics()` (the addon, the CPU's SIMD paths for the built-in SGEMM, the GEMM in use
+ * and every library tried with its loader error), or why the package cannot be imported.
+ */
+export async function nativeKernelsDiagnostics(
+  options: NativeKernelOptions = {},
+): Promise<{ installed: true; diagnostics: NativeDiagnostics } | { installed: false; error: string }> {
+  try {
+    const mod = await importNativeModule();
+    if (!mod.nativeDiagnostics)
+      return { installed: false, error: 'this @stepcoder/native-kernels has no nativeDiagnostics()' };
+    return { installed: true, diagnostics: mod.nativeDiagnostics(options) };
+  } catch (err) {
+    return { installed: false, error: (err as Error).message };
+  }
 }
 
 /** Put wasm's own BatchMatMul back (benchmarks compare both in one process). */

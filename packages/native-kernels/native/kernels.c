@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gemm.h"
+
 enum { CblasRowMajor = 101, CblasNoTrans = 111, CblasTrans = 112 };
 
 typedef void (*sgemm_fn)(int order, int transA, int transB, int M, int N, int K, float alpha,
@@ -38,6 +40,9 @@ typedef struct {
   get_threads_fn get_threads;
   get_config_fn get_config;
   char path[1024];
+  /* 1 while the built-in SGEMM (gemm.c) serves every GEMM instead of a dlopen'd BLAS. */
+  int builtin;
+  int builtin_path;
 } blas_lib;
 
 /* One BLAS per process: dlopen handles are process-wide and the library's thread pool is too. */
@@ -88,6 +93,7 @@ static napi_value load(napi_env env, napi_callback_info info) {
   if (lib.handle && lib.handle != handle) dlclose(lib.handle);
   lib.handle = handle;
   lib.sgemm = sgemm;
+  lib.builtin = 0;
   lib.sgemv = (sgemv_fn)dlsym(handle, "cblas_sgemv");
   lib.set_threads = (set_threads_fn)dlsym(handle, "openblas_set_num_threads");
   if (!lib.set_threads) lib.set_threads = (set_threads_fn)dlsym(handle, "MKL_Set_Num_Threads");
@@ -123,6 +129,7 @@ static napi_value set_threads(napi_env env, napi_callback_info info) {
   int64_t n;
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 1 || !get_int(env, argv[0], &n) || n < 1) THROW(env, "setThreads(n): n must be >= 1");
+  if (lib.builtin) return NULL; /* the built-in SGEMM is single-threaded */
   if (!lib.handle) THROW(env, "no BLAS loaded");
   if (!lib.set_threads) THROW(env, "this BLAS has no thread-count setter");
   lib.set_threads((int)n);
@@ -132,7 +139,7 @@ static napi_value set_threads(napi_env env, napi_callback_info info) {
 static napi_value get_threads(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value v;
-  int n = (lib.handle && lib.get_threads) ? lib.get_threads() : -1;
+  int n = lib.builtin ? 1 : (lib.handle && lib.get_threads) ? lib.get_threads() : -1;
   CHECK(env, napi_create_int32(env, n, &v));
   return v;
 }
@@ -152,6 +159,225 @@ static int in_bounds(size_t len, int64_t offset, int64_t count) {
 }
 
 /*
+ * One row-major GEMM, C = alpha·op(A)·op(B) + beta·C, through the built-in SGEMM (builtin = 1,
+ * on `path`) or the loaded BLAS. M = 1 with a contiguous row of op(A) is a GEMV (KV-cache
+ * decoding, bias gradients): C = op(B)ᵀ·a streams B once, where a GEMM would pack it first; for
+ * the built-in, so is N = 1 with a contiguous column of op(B) (the value head).
+ */
+static void run_gemm(int builtin, int path, int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha,
+                     const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C,
+                     int64_t ldc) {
+  if (builtin) {
+    if (M == 1 && (!ta || lda == 1)) {
+      /* C row = op(A) row · op(B). */
+      gemm_sgemv(path, tb, N, K, alpha, A, B, ldb, beta, C, 1);
+    } else if (N == 1 && (tb || ldb == 1)) {
+      /* C column = op(A) · op(B) column: op(A) is A (rows, dots) or Aᵀ (rows of A accumulated). */
+      gemm_sgemv(path, !ta, M, K, alpha, B, A, lda, beta, C, ldc);
+    } else {
+      gemm_sgemm(path, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    }
+    return;
+  }
+  if (M == 1 && lib.sgemv && K > 0) {
+    /* op(B) is K×N: row-major B is K×N (no trans) or N×K (trans). */
+    const int incx = ta ? (int)lda : 1;
+    if (tb)
+      lib.sgemv(CblasRowMajor, CblasNoTrans, (int)N, (int)K, alpha, B, (int)ldb, A, incx, beta, C, 1);
+    else
+      lib.sgemv(CblasRowMajor, CblasTrans, (int)K, (int)N, alpha, B, (int)ldb, A, incx, beta, C, 1);
+    return;
+  }
+  lib.sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M, (int)N,
+            (int)K, alpha, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
+}
+
+static int gemm_available(void) { return lib.builtin || lib.sgemm != NULL; }
+
+/* A JS string argument naming a built-in path ("" or "auto": the best this CPU allows). */
+static int path_arg(napi_env env, napi_value v, int *path, char *err, size_t errlen) {
+  char name[32];
+  size_t len = 0;
+  if (napi_get_value_string_utf8(env, v, name, sizeof name, &len) != napi_ok) {
+    snprintf(err, errlen, "the GEMM path must be a string");
+    return 0;
+  }
+  if (len == 0 || strcmp(name, "auto") == 0) {
+    *path = gemm_best_path();
+    return 1;
+  }
+  int p = gemm_path_from_name(name);
+  if (p < 0) {
+    snprintf(err, errlen, "unknown GEMM path '%s' (portable, avx2, avx512 or auto)", name);
+    return 0;
+  }
+  if (!gemm_path_supported(p)) {
+    snprintf(err, errlen, "GEMM path '%s' (%s) is not supported by this CPU", name, gemm_path_label(p));
+    return 0;
+  }
+  *path = p;
+  return 1;
+}
+
+/* useBuiltin(path): serve every GEMM with the built-in SGEMM on `path`; returns what load() does. */
+static napi_value use_builtin(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1) THROW(env, "useBuiltin(path): path expected");
+  int path;
+  char err[160];
+  if (!path_arg(env, argv[0], &path, err, sizeof err)) THROW(env, err);
+  lib.builtin = 1;
+  lib.builtin_path = path;
+  int blk[5];
+  gemm_path_blocking(path, blk);
+  char config[200];
+  snprintf(config, sizeof config, "built-in SGEMM %s, %d×%d tile, MC %d KC %d NC %d", gemm_path_label(path),
+           blk[0], blk[1], blk[2], blk[3], blk[4]);
+  napi_value result, v;
+  CHECK(env, napi_create_object(env, &result));
+  CHECK(env, napi_create_string_utf8(env, "builtin", NAPI_AUTO_LENGTH, &v));
+  CHECK(env, napi_set_named_property(env, result, "path", v));
+  CHECK(env, napi_create_string_utf8(env, config, NAPI_AUTO_LENGTH, &v));
+  CHECK(env, napi_set_named_property(env, result, "config", v));
+  CHECK(env, napi_get_boolean(env, false, &v));
+  CHECK(env, napi_set_named_property(env, result, "canSetThreads", v));
+  CHECK(env, napi_create_string_utf8(env, gemm_path_name(path), NAPI_AUTO_LENGTH, &v));
+  CHECK(env, napi_set_named_property(env, result, "gemmPath", v));
+  return result;
+}
+
+static napi_value set_bool(napi_env env, napi_value obj, const char *key, int value) {
+  napi_value v;
+  if (napi_get_boolean(env, value != 0, &v) != napi_ok) return NULL;
+  if (napi_set_named_property(env, obj, key, v) != napi_ok) return NULL;
+  return obj;
+}
+
+/*
+ * gemmInfo(): {arch, avx2, fma, avx512f, paths: [names this CPU allows], best, compiler,
+ * blocking: {path: [mr, nr, mc, kc, nc]}, active: 'builtin' | 'blas' | null, activePath}.
+ */
+static napi_value gemm_info(napi_env env, napi_callback_info info) {
+  (void)info;
+  int avx2, fma, avx512f;
+  gemm_cpu_features(&avx2, &fma, &avx512f);
+  napi_value result, v, paths, blocking;
+  CHECK(env, napi_create_object(env, &result));
+#if defined(__x86_64__) || defined(_M_X64)
+  const char *arch = "x64";
+#elif defined(__aarch64__)
+  const char *arch = "arm64";
+#else
+  const char *arch = "other";
+#endif
+  CHECK(env, napi_create_string_utf8(env, arch, NAPI_AUTO_LENGTH, &v));
+  CHECK(env, napi_set_named_property(env, result, "arch", v));
+  if (!set_bool(env, result, "avx2", avx2) || !set_bool(env, result, "fma", fma) ||
+      !set_bool(env, result, "avx512f", avx512f))
+    THROW(env, "gemmInfo: N-API call failed");
+  CHECK(env, napi_create_array(env, &paths));
+  CHECK(env, napi_create_object(env, &blocking));
+  uint32_t n = 0;
+  for (int p = 0; p < GEMM_PATH_COUNT; p++) {
+    if (!gemm_path_supported(p)) continue;
+    CHECK(env, napi_create_string_utf8(env, gemm_path_name(p), NAPI_AUTO_LENGTH, &v));
+    CHECK(env, napi_set_element(env, paths, n++, v));
+    int blk[5];
+    gemm_path_blocking(p, blk);
+    napi_value arr;
+    CHECK(env, napi_create_array_with_length(env, 5, &arr));
+    for (uint32_t i = 0; i < 5; i++) {
+      CHECK(env, napi_create_int32(env, blk[i], &v));
+      CHECK(env, napi_set_element(env, arr, i, v));
+    }
+    CHECK(env, napi_set_named_property(env, blocking, gemm_path_name(p), arr));
+  }
+  CHECK(env, napi_set_named_property(env, result, "paths", paths));
+  CHECK(env, napi_set_named_property(env, result, "blocking", blocking));
+  CHECK(env, napi_create_string_utf8(env, gemm_path_name(gemm_best_path()), NAPI_AUTO_LENGTH, &v));
+  CHECK(env, napi_set_named_property(env, result, "best", v));
+#if defined(__clang__)
+  const char *compiler = "clang " __clang_version__;
+#elif defined(__GNUC__)
+  const char *compiler = "gcc " __VERSION__;
+#else
+  const char *compiler = "unknown compiler";
+#endif
+  CHECK(env, napi_create_string_utf8(env, compiler, NAPI_AUTO_LENGTH, &v));
+  CHECK(env, napi_set_named_property(env, result, "compiler", v));
+  if (lib.builtin) {
+    CHECK(env, napi_create_string_utf8(env, "builtin", NAPI_AUTO_LENGTH, &v));
+  } else if (lib.sgemm) {
+    CHECK(env, napi_create_string_utf8(env, "blas", NAPI_AUTO_LENGTH, &v));
+  } else {
+    CHECK(env, napi_get_null(env, &v));
+  }
+  CHECK(env, napi_set_named_property(env, result, "active", v));
+  if (lib.builtin) {
+    CHECK(env, napi_create_string_utf8(env, gemm_path_name(lib.builtin_path), NAPI_AUTO_LENGTH, &v));
+  } else {
+    CHECK(env, napi_get_null(env, &v));
+  }
+  CHECK(env, napi_set_named_property(env, result, "activePath", v));
+  return result;
+}
+
+/* Elements spanned by a rows×cols row-major operand with row stride ld (0 when empty). */
+static int64_t span(int64_t rows, int64_t cols, int64_t ld) { return rows > 0 && cols > 0 ? (rows - 1) * ld + cols : 0; }
+
+/*
+ * gemm(heap, impl, path, transA, transB, M, N, K, alpha, aOff, lda, bOff, ldb, beta, cOff, ldc):
+ * one cblas-style row-major GEMM with explicit leading dimensions (in floats) and alpha/beta.
+ * impl 0: the GEMM in use (the loaded BLAS or the built-in); impl 1: the built-in SGEMM on
+ * `path` ("auto", "portable", "avx2", "avx512"), whatever is loaded. Tests and benchmarks.
+ */
+static napi_value gemm_call(napi_env env, napi_callback_info info) {
+  size_t argc = 16;
+  napi_value argv[16];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 16) THROW(env, "gemm: expected 16 arguments");
+  uint8_t *heap;
+  size_t len;
+  if (!buffer_of(env, argv[0], &heap, &len)) THROW(env, "gemm: heap must be an ArrayBuffer");
+  int64_t impl;
+  if (!get_int(env, argv[1], &impl) || (impl != 0 && impl != 1)) THROW(env, "gemm: impl must be 0 or 1");
+  int path = lib.builtin_path;
+  char err[160];
+  if (impl == 1 && !path_arg(env, argv[2], &path, err, sizeof err)) THROW(env, err);
+  if (impl == 0 && !gemm_available()) THROW(env, "gemm: no GEMM loaded");
+  int64_t ta, tb, M, N, K, aOff, lda, bOff, ldb, cOff, ldc;
+  float alpha, beta;
+  if (!get_int(env, argv[3], &ta) || !get_int(env, argv[4], &tb) || !get_int(env, argv[5], &M) ||
+      !get_int(env, argv[6], &N) || !get_int(env, argv[7], &K) || !get_f32(env, argv[8], &alpha) ||
+      !get_int(env, argv[9], &aOff) || !get_int(env, argv[10], &lda) || !get_int(env, argv[11], &bOff) ||
+      !get_int(env, argv[12], &ldb) || !get_f32(env, argv[13], &beta) || !get_int(env, argv[14], &cOff) ||
+      !get_int(env, argv[15], &ldc))
+    THROW(env, "gemm: number arguments expected");
+  if (M < 0 || N < 0 || K < 0 || M > INT32_MAX || N > INT32_MAX || K > INT32_MAX) THROW(env, "gemm: bad dimensions");
+  const int64_t rowsA = ta ? K : M, colsA = ta ? M : K, rowsB = tb ? N : K, colsB = tb ? K : N;
+  if (lda < (colsA > 1 ? colsA : 1) || ldb < (colsB > 1 ? colsB : 1) || ldc < (N > 1 ? N : 1) ||
+      lda > INT32_MAX || ldb > INT32_MAX || ldc > INT32_MAX)
+    THROW(env, "gemm: a leading dimension is smaller than its operand's width");
+  if (M == 0 || N == 0) return NULL;
+  if (!in_bounds(len, aOff, span(rowsA, colsA, lda)) || !in_bounds(len, bOff, span(rowsB, colsB, ldb)) ||
+      !in_bounds(len, cOff, span(M, N, ldc)))
+    THROW(env, "gemm: operand outside the buffer or misaligned");
+  const float *A = (const float *)(heap + aOff);
+  const float *B = (const float *)(heap + bOff);
+  float *C = (float *)(heap + cOff);
+  if (impl == 0 && !lib.builtin && K == 0) {
+    /* Some BLAS builds return early on K = 0 without applying beta. */
+    for (int64_t i = 0; i < M; i++)
+      for (int64_t j = 0; j < N; j++) C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
+    return NULL;
+  }
+  run_gemm(impl == 1 || lib.builtin, path, ta != 0, tb != 0, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  return NULL;
+}
+
+/*
  * sgemm(heap, batch, M, N, K, transA, transB, aOff, aStride, bOff, bStride, cOff, cStride, biasOff,
  *       resOff):
  * C[i] = op(A[i]) · op(B[i]) (+ R[i], an M×N residual at resOff + i·cStride when resOff ≥ 0)
@@ -164,7 +390,7 @@ static napi_value sgemm(napi_env env, napi_callback_info info) {
   napi_value argv[15];
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc != 15) THROW(env, "sgemm: expected 15 arguments");
-  if (!lib.sgemm) THROW(env, "sgemm: no BLAS loaded");
+  if (!gemm_available()) THROW(env, "sgemm: no GEMM loaded");
   uint8_t *heap;
   size_t len;
   if (!buffer_of(env, argv[0], &heap, &len)) THROW(env, "sgemm: heap must be an ArrayBuffer");
@@ -211,17 +437,7 @@ static napi_value sgemm(napi_env env, napi_callback_info info) {
     }
     if (beta == 0.0f && K == 0) memset(C, 0, (size_t)(M * N) * 4);
     if (K == 0) continue;
-    if (M == 1 && lib.sgemv) {
-      /* A single row (KV-cache decoding): C = op(B)ᵀ·a as a GEMV, which streams B once; sgemm
-       * with M = 1 packs B first. op(B) is K×N: row-major B is K×N (trans) or N×K (no trans). */
-      if (tb)
-        lib.sgemv(CblasRowMajor, CblasNoTrans, (int)N, (int)K, 1.0f, B, ldb, A, ta ? (int)M : 1, beta, C, 1);
-      else
-        lib.sgemv(CblasRowMajor, CblasTrans, (int)K, (int)N, 1.0f, B, ldb, A, ta ? (int)M : 1, beta, C, 1);
-      continue;
-    }
-    lib.sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M,
-              (int)N, (int)K, 1.0f, A, lda, B, ldb, beta, C, (int)N);
+    run_gemm(lib.builtin, lib.builtin_path, ta, tb, M, N, K, 1.0f, A, lda, B, ldb, beta, C, N);
   }
   return NULL;
 }
@@ -539,6 +755,9 @@ NAPI_MODULE_INIT() {
       {"load", NULL, load, NULL, NULL, NULL, napi_default, NULL},
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
       {"getThreads", NULL, get_threads, NULL, NULL, NULL, napi_default, NULL},
+      {"useBuiltin", NULL, use_builtin, NULL, NULL, NULL, napi_default, NULL},
+      {"gemmInfo", NULL, gemm_info, NULL, NULL, NULL, napi_default, NULL},
+      {"gemm", NULL, gemm_call, NULL, NULL, NULL, napi_default, NULL},
       {"sgemm", NULL, sgemm, NULL, NULL, NULL, napi_default, NULL},
       {"adam", NULL, adam, NULL, NULL, NULL, napi_default, NULL},
       {"transpose", NULL, transpose, NULL, NULL, NULL, napi_default, NULL},

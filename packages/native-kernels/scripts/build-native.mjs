@@ -16,7 +16,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'build/Release/stepcoder_native.node');
-const sources = [join(root, 'native/kernels.c'), join(root, 'binding.gyp')];
+const sources = ['native/kernels.c', 'native/gemm.c', 'native/gemm.h', 'binding.gyp'].map((s) =>
+  join(root, s),
+);
 const force = process.argv.includes('--force');
 
 if (!force && existsSync(out) && sources.every((s) => statSync(s).mtimeMs <= statSync(out).mtimeMs)) {

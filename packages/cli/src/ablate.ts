@@ -27,8 +27,12 @@ export interface AblationCell {
   variant: string;
   seed: number;
   train: number;
+  /** In-distribution test pass@1 (NaN when the dataset has no test split or eval.on is not `all`). */
+  test?: number;
   heldout: number;
   rewardLast: number;
+  /** Mean over iterations of the groups (first round) with both a pass and a non-pass. */
+  contrastGroups?: number;
   /** Mean over iterations of the fraction of rollouts that compiled (NaN for the SFT row). */
   compileRate: number;
   /** Mean over iterations of the fraction of generated tokens FGO masked out. */
@@ -47,9 +51,14 @@ export interface Summary {
 export interface AblationRow {
   variant: string;
   train: Summary;
+  test: Summary;
   heldout: Summary;
   /** Held-out pass@1 minus plain PPO's, paired by seed (absent for plain PPO and SFT). */
   heldoutVsPlain?: Summary;
+  /** Test / held-out pass@1 minus the seed's SFT start, paired by seed (absent for SFT). */
+  testVsSft?: Summary;
+  heldoutVsSft?: Summary;
+  contrastGroups: Summary;
   rewardLast: Summary;
   compileRate: Summary;
   maskedFraction: Summary;
@@ -127,6 +136,7 @@ async function sftCell(base: StepcoderConfig, seed: number, io: RunIo): Promise<
       variant: SFT_ONLY,
       seed,
       train: start.train?.passAtK['pass@1'] ?? Number.NaN,
+      test: start.test?.passAtK['pass@1'] ?? Number.NaN,
       heldout: start.heldout?.passAtK['pass@1'] ?? Number.NaN,
       rewardLast: Number.NaN,
       compileRate: Number.NaN,
@@ -164,8 +174,10 @@ async function variantCell(
       variant: v.name,
       seed,
       train: reports.train?.passAtK['pass@1'] ?? Number.NaN,
+      test: reports.test?.passAtK['pass@1'] ?? Number.NaN,
       heldout: reports.heldout?.passAtK['pass@1'] ?? Number.NaN,
       rewardLast: iterations.at(-1)?.metrics.reward_mean ?? Number.NaN,
+      contrastGroups: summarise(iterations.map((i) => i.metrics.contrast_groups ?? Number.NaN)).mean,
       compileRate: summarise(iterations.map((i) => i.metrics.compile_rate ?? Number.NaN)).mean,
       maskedFraction: summarise(iterations.map((i) => i.metrics.masked_fraction ?? Number.NaN)).mean,
       curve: iterations.map((i) => ({
@@ -276,6 +288,13 @@ export async function runAblation(
 export function aggregate(cells: readonly AblationCell[]): AblationRow[] {
   const names = [SFT_ONLY, ...ABLATION_VARIANTS.map((v) => v.name as string)];
   const plain = new Map(cells.filter((c) => c.variant === 'plain PPO').map((c) => [c.seed, c.heldout]));
+  const sft = new Map(cells.filter((c) => c.variant === SFT_ONLY).map((c) => [c.seed, c]));
+  const vsSft = (mine: readonly AblationCell[], key: 'test' | 'heldout') =>
+    summarise(
+      mine
+        .filter((c) => sft.has(c.seed))
+        .map((c) => (c[key] ?? Number.NaN) - (sft.get(c.seed)![key] ?? Number.NaN)),
+    );
   return names
     .map((variant) => {
       const mine = cells.filter((c) => c.variant === variant);
@@ -283,7 +302,12 @@ export function aggregate(cells: readonly AblationCell[]): AblationRow[] {
       return {
         variant,
         train: summarise(mine.map((c) => c.train)),
+        test: summarise(mine.map((c) => c.test ?? Number.NaN)),
         heldout: summarise(mine.map((c) => c.heldout)),
+        ...(variant !== SFT_ONLY
+          ? { testVsSft: vsSft(mine, 'test'), heldoutVsSft: vsSft(mine, 'heldout') }
+          : {}),
+        contrastGroups: summarise(mine.map((c) => c.contrastGroups ?? Number.NaN)),
         ...(variant !== SFT_ONLY && variant !== 'plain PPO' && paired.length > 0
           ? { heldoutVsPlain: summarise(paired) }
           : {}),
@@ -308,13 +332,13 @@ function ablationMarkdown(rows: readonly AblationRow[], seeds: readonly number[]
   const num = (s: Summary) => (Number.isNaN(s.mean) ? '–' : `${s.mean.toFixed(2)} ± ${s.std.toFixed(2)}`);
   const frac = (s: Summary) => (Number.isNaN(s.mean) ? '–' : `${(100 * s.mean).toFixed(0)}%`);
   return [
-    `Mean ± sample std over seeds ${seeds.join(', ')} [95% t-interval of the mean]; Δ = held-out pass@1 minus plain PPO's, paired by seed.`,
+    `Mean ± sample std over seeds ${seeds.join(', ')} [95% t-interval of the mean]; Δ vs SFT = pass@1 minus the seed's SFT start, Δ vs plain = held-out pass@1 minus plain PPO's, both paired by seed.`,
     '',
-    '| variant | train pass@1 (%) | held-out pass@1 (%) | Δ held-out vs plain (points) | last-iteration reward | rollouts compiling | FGO masked tokens | seeds |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| variant | train pass@1 (%) | test pass@1 (%) | held-out pass@1 (%) | Δ test vs SFT (points) | Δ held-out vs SFT (points) | Δ held-out vs plain (points) | last-iteration reward | rollouts compiling | contrast groups / iteration | FGO masked tokens | seeds |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map(
       (r) =>
-        `| ${r.variant} | ${pct(r.train)} | ${pct(r.heldout)} | ${r.heldoutVsPlain ? pct(r.heldoutVsPlain) : '–'} | ${num(r.rewardLast)} | ${frac(r.compileRate)} | ${frac(r.maskedFraction)} | ${r.seeds} |`,
+        `| ${r.variant} | ${pct(r.train)} | ${pct(r.test)} | ${pct(r.heldout)} | ${r.testVsSft ? pct(r.testVsSft) : '–'} | ${r.heldoutVsSft ? pct(r.heldoutVsSft) : '–'} | ${r.heldoutVsPlain ? pct(r.heldoutVsPlain) : '–'} | ${num(r.rewardLast)} | ${frac(r.compileRate)} | ${Number.isNaN(r.contrastGroups.mean) ? '–' : r.contrastGroups.mean.toFixed(1)} | ${frac(r.maskedFraction)} | ${r.seeds} |`,
     ),
   ].join('\n');
 }

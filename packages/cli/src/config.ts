@@ -31,10 +31,15 @@ export const configSchema = z
     outDir: z.string().default('runs/stepcoder'),
     model: z
       .object({
+        /** `gpt2` (default) or `llama` (Llama/Qwen2-shaped: RMSNorm, RoPE, SwiGLU, GQA). */
+        family: z.enum(['gpt2', 'llama']).optional(),
         preset: z.enum(['tiny', 'mini', 'small']).default('tiny'),
-        /** Field overrides of the preset's GPT2Config (`nLayer`, `nEmbd`, …). */
-        config: z.record(z.string(), z.number()).optional(),
-        /** Start from a saved checkpoint folder instead of a fresh model. */
+        /** Field overrides of the preset's GPT2Config / LlamaConfig (`nLayer`, `nEmbd`, `nKvHead`, …). */
+        config: z.record(z.string(), z.union([z.number(), z.boolean(), z.string()])).optional(),
+        /**
+         * Start from a saved checkpoint folder instead of a fresh model: ours, or a Hugging Face
+         * directory whose config.json `model_type` is gpt2, llama or qwen2.
+         */
         checkpoint: z.string().optional(),
         /** Hugging Face tokenizer.json; default: the built-in byte-level tokenizer. */
         tokenizer: z.string().optional(),

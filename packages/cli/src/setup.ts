@@ -22,8 +22,12 @@ import {
   GPT2_TINY,
   type GPT2Config,
   initBackend,
+  LLAMA_MINI,
+  LLAMA_TINY,
+  type LlamaConfig,
   loadPolicy,
   loadTokenizer,
+  type ModelConfig,
   type Policy,
   type Tokenizer,
 } from '@stepcoder/model';
@@ -34,6 +38,11 @@ const PRESETS: Record<StepcoderConfig['model']['preset'], GPT2Config> = {
   tiny: GPT2_TINY,
   mini: GPT2_MINI,
   small: GPT2_SMALL,
+};
+
+const LLAMA_PRESETS: Partial<Record<StepcoderConfig['model']['preset'], LlamaConfig>> = {
+  tiny: LLAMA_TINY,
+  mini: LLAMA_MINI,
 };
 
 export interface ProblemSplit {
@@ -67,7 +76,16 @@ export async function setupPolicy(
 ): Promise<Policy> {
   const tokenizer = config.model.tokenizer ? await loadTokenizer(config.model.tokenizer) : undefined;
   if (checkpoint) return loadPolicy(checkpoint, { tokenizer, seed: config.seed });
-  const modelConfig = { ...PRESETS[config.model.preset], ...(config.model.config ?? {}) } as GPT2Config;
+  const llama = config.model.family === 'llama';
+  if (llama && !LLAMA_PRESETS[config.model.preset]) {
+    throw new StepcoderError(
+      'INVALID_CONFIG',
+      `model.preset '${config.model.preset}' has no llama size (tiny, mini): give model.checkpoint (a Hugging Face directory) or model.config`,
+      { details: { path: 'model.preset' } },
+    );
+  }
+  const preset: ModelConfig = llama ? LLAMA_PRESETS[config.model.preset]! : PRESETS[config.model.preset];
+  const modelConfig = { ...preset, ...(config.model.config ?? {}) } as ModelConfig;
   const tok = tokenizer ?? trainedTokenizer(config, trainProblems) ?? createByteTokenizer();
   if (!config.model.tokenizer && config.model.preset === 'small') {
     throw new StepcoderError(

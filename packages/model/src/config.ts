@@ -3,6 +3,8 @@ import { z } from 'zod';
 
 /** Size of a GPT-2 decoder. Field names follow tfjs/TS style; `toHfConfig` maps them to HF's. */
 export interface GPT2Config {
+  /** Model family discriminator; absent or 'gpt2' is GPT-2 (see `LlamaConfig` for 'llama'). */
+  family?: 'gpt2';
   vocabSize: number;
   nPositions: number;
   nEmbd: number;
@@ -14,6 +16,7 @@ export interface GPT2Config {
 
 export const gpt2ConfigSchema = z
   .object({
+    family: z.literal('gpt2').optional(),
     vocabSize: z.number().int().positive(),
     nPositions: z.number().int().positive(),
     nEmbd: z.number().int().positive(),
@@ -51,8 +54,11 @@ export const GPT2_SMALL: GPT2Config = Object.freeze({
   nHead: 12,
 });
 
-export function resolveConfig(config: GPT2Config, where = 'GPT2Config'): Required<GPT2Config> {
-  const c = validate(gpt2ConfigSchema, config, where) as GPT2Config;
+/** A GPT-2 config with every default filled in (the `family` tag is dropped). */
+export type ResolvedGPT2Config = Required<Omit<GPT2Config, 'family'>> & { family?: 'gpt2' };
+
+export function resolveConfig(config: GPT2Config, where = 'GPT2Config'): ResolvedGPT2Config {
+  const { family: _family, ...c } = validate(gpt2ConfigSchema, config, where) as GPT2Config;
   return { ...c, layerNormEpsilon: c.layerNormEpsilon ?? 1e-5 };
 }
 
@@ -90,7 +96,7 @@ export function toHfConfig(config: GPT2Config, extra: Record<string, unknown> = 
 }
 
 /** Read a Hugging Face GPT-2 config.json object; rejects variants this decoder does not implement. */
-export function fromHfConfig(json: Record<string, unknown>, where: string): Required<GPT2Config> {
+export function fromHfConfig(json: Record<string, unknown>, where: string): ResolvedGPT2Config {
   const problems: string[] = [];
   if (json.model_type !== undefined && json.model_type !== 'gpt2') {
     problems.push(`model_type is '${String(json.model_type)}', expected 'gpt2'`);

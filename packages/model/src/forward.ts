@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { GPT2Config } from './config.js';
+import type { ResolvedGPT2Config } from './config.js';
 import { gelu, layerNorm, linear } from './layers.js';
 import { matmul } from './matmul.js';
 import { FUSED_KERNELS, fusedKernelsActive, runFused } from './native.js';
@@ -39,7 +39,7 @@ const NEG = -1e9;
  * Row lookup whose gradient is oneHot(ids)ᵀ · dy: MatMul, a kernel every backend has. The ids
  * travel as a float input (exact below 2^24) so that `save` keeps them alive for the backward pass.
  */
-function embedDifferentiable(table: tf.Tensor, ids: tf.Tensor1D): tf.Tensor2D {
+export function embedDifferentiable(table: tf.Tensor, ids: tf.Tensor1D): tf.Tensor2D {
   const rows = table.shape[0]!;
   const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [w, idsF, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
@@ -64,7 +64,7 @@ export function oneHotFloat(ids: tf.Tensor, depth: number): tf.Tensor {
 }
 
 /** Additive attention bias [B, 1, T, S]: causal over the last T of S keys, plus key padding. */
-function attentionBias(batch: number, t: number, s: number, keyMask?: tf.Tensor2D): tf.Tensor {
+export function attentionBias(batch: number, t: number, s: number, keyMask?: tf.Tensor2D): tf.Tensor {
   const causal = new Float32Array(t * s);
   const offset = s - t;
   for (let i = 0; i < t; i++) {
@@ -76,11 +76,7 @@ function attentionBias(batch: number, t: number, s: number, keyMask?: tf.Tensor2
   return tf.add(c, pad);
 }
 
-export function gpt2Forward(
-  config: Required<GPT2Config>,
-  p: ParamLookup,
-  input: ForwardInput,
-): ForwardOutput {
+export function gpt2Forward(config: ResolvedGPT2Config, p: ParamLookup, input: ForwardInput): ForwardOutput {
   const [batch, t] = input.ids.shape;
   const d = config.nEmbd;
   const h = config.nHead;

@@ -1,5 +1,5 @@
 import type { BackendName } from './backend.js';
-import type { GPT2Config } from './config.js';
+import type { ModelConfig } from './family.js';
 import type { GenerateOptions, Generation } from './policy.js';
 import type { SafeTensor } from './safetensors.js';
 import type { SerializedTokenizer } from './tokenizer-transfer.js';
@@ -17,7 +17,7 @@ export interface WireWeights {
 }
 
 export interface WorkerInit {
-  config: GPT2Config;
+  config: ModelConfig;
   tokenizer: SerializedTokenizer;
   weights: WireWeights;
   backend?: BackendName;

@@ -6,7 +6,7 @@ import { type ResourceLimits, Worker } from 'node:worker_threads';
 import { StepcoderError } from '@stepcoder/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendName } from './backend.js';
-import type { GPT2Config } from './config.js';
+import type { ModelConfig } from './family.js';
 import type { Reply, Request, WireError, WireWeights, WorkerInit } from './generator-protocol.js';
 import type { GenerateOptions, Generation, Policy } from './policy.js';
 import type { SafeTensor } from './safetensors.js';
@@ -14,7 +14,7 @@ import type { Tokenizer } from './tokenizer.js';
 import { serializeTokenizer } from './tokenizer-transfer.js';
 
 export interface GeneratorWorkerOptions {
-  config: GPT2Config;
+  config: ModelConfig;
   /** Must be serialisable: the byte tokenizer or a tokenizer.json BPE (see `serializeTokenizer`). */
   tokenizer: Tokenizer;
   /** Every parameter under its HF name, as `policy.readWeights()` returns them. */

@@ -22,9 +22,10 @@ interface TokenizerJson {
  * Encoding is done by @huggingface/tokenizers (regex pre-tokenizer, merges, added tokens); it has
  * no offsets, so they are computed here from the byte-level pieces: every vocabulary entry spells
  * bytes through GPT-2's byte table, and the concatenated bytes are the UTF-8 of the input.
- * A `tokenizer_config.json` beside the file, when present, supplies eos/pad tokens.
+ * A `tokenizer_config.json` beside the file, when present, supplies eos/pad tokens; without its
+ * `eos_token`, `defaults.eosTokenId` (generation_config.json's first EOS id) is used.
  */
-export async function loadTokenizer(path: string): Promise<Tokenizer> {
+export async function loadTokenizer(path: string, defaults: TokenizerDefaults = {}): Promise<Tokenizer> {
   let json: TokenizerJson;
   try {
     json = JSON.parse(await readFile(path, 'utf8')) as TokenizerJson;
@@ -44,7 +45,13 @@ export async function loadTokenizer(path: string): Promise<Tokenizer> {
   } catch {
     // tokenizer_config.json is optional: GPT-2 folders often ship only tokenizer.json.
   }
-  return tokenizerFromJson(json, config, path);
+  return tokenizerFromJson(json, config, path, defaults);
+}
+
+/** Fallbacks when tokenizer_config.json does not name the special tokens. */
+export interface TokenizerDefaults {
+  /** EOS id (e.g. from generation_config.json) used when tokenizer_config.json has no eos_token. */
+  eosTokenId?: number;
 }
 
 function tokenName(value: unknown): string | undefined {
@@ -59,6 +66,7 @@ export function tokenizerFromJson(
   json: TokenizerJson,
   config: Record<string, unknown> = {},
   where = 'tokenizer.json',
+  defaults: TokenizerDefaults = {},
 ): Tokenizer {
   const model = json.model;
   if (model?.type !== 'BPE' || !model.vocab) {
@@ -112,8 +120,14 @@ export function tokenizerFromJson(
   for (const id of pieces.keys()) vocabSize = Math.max(vocabSize, id + 1);
 
   const idOf = (name: string | undefined) => (name === undefined ? undefined : byContent.get(name));
+  const fallback =
+    defaults.eosTokenId !== undefined && pieces.has(defaults.eosTokenId) ? defaults.eosTokenId : undefined;
   const eos =
-    idOf(tokenName(config.eos_token)) ?? idOf('<|endoftext|>') ?? idOf('</s>') ?? idOf('<|end_of_text|>');
+    idOf(tokenName(config.eos_token)) ??
+    fallback ??
+    idOf('<|endoftext|>') ??
+    idOf('</s>') ??
+    idOf('<|end_of_text|>');
   if (eos === undefined) {
     throw new StepcoderError('TOKENIZER', `${where}: no EOS token (set eos_token in tokenizer_config.json)`, {
       details: { where },

@@ -1,23 +1,25 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Rng, StepcoderError, validate } from '@stepcoder/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { ensureBackend } from './backend.js';
-import { fromHfConfig, type GPT2Config, resolveConfig, toHfConfig } from './config.js';
+import { fromHfConfig } from './config.js';
 import {
-  gpt2Forward,
-  type LayerCache,
-  lmHead,
-  oneHotFloat,
-  positionsFromMask,
-  valueHead,
-} from './forward.js';
+  type ModelConfig,
+  type ModelFamily,
+  modelFamily,
+  type ResolvedModelConfig,
+  resolveModelConfig,
+} from './family.js';
+import { type LayerCache, oneHotFloat, positionsFromMask, valueHead } from './forward.js';
+import { readGenerationConfig, readHfConfigJson, readHfWeights, writeGenerationConfig } from './hf-dir.js';
 import { loadTokenizer } from './hf-tokenizer.js';
+import { fromHfLlamaConfig, SUPPORTED_MODEL_TYPES } from './llama.js';
 import { readSafeTensors, type SafeTensor, writeSafeTensors } from './safetensors.js';
 import { logprobOf, sampleToken, scoringTemperature } from './sampling.js';
 import { createByteTokenizer, type Tokenizer } from './tokenizer.js';
-import { initialWeight, parameterShapes, VALUE_HEAD_NAMES } from './weights.js';
+import { VALUE_HEAD_NAMES } from './weights.js';
 
 export interface GenerateOptions {
   maxNewTokens: number;
@@ -65,7 +67,8 @@ export const generateOptionsSchema = z
   .strict();
 
 export interface CreatePolicyOptions {
-  config: GPT2Config;
+  /** A `GPT2Config` (the default family) or a `LlamaConfig` (`family: 'llama'`). */
+  config: ModelConfig;
   tokenizer: Tokenizer;
   seed: number;
 }
@@ -95,20 +98,23 @@ function checkpointError(message: string, details: Record<string, unknown>): Ste
 }
 
 /**
- * A GPT-2 decoder with a value head on the shared trunk. Variables are named
- * `<policy id>/<HF name>` because tfjs variable names are global; `getWeights` and checkpoints use
- * the bare Hugging Face names.
+ * A decoder (GPT-2, or the Llama family with `family: 'llama'`) with a value head on the shared
+ * trunk. Variables are named `<policy id>/<HF name>` because tfjs variable names are global;
+ * `getWeights` and checkpoints use the bare Hugging Face names.
  */
 export class Policy {
-  readonly config: Required<GPT2Config>;
+  readonly config: ResolvedModelConfig;
   readonly tokenizer: Tokenizer;
   readonly frozen: boolean;
+  /** The architecture behind `config` (forward pass, parameter names, config.json). */
+  readonly family: ModelFamily;
   private readonly vars = new Map<string, tf.Variable>();
   private readonly prefix: string;
   private disposed = false;
 
-  constructor(config: GPT2Config, tokenizer: Tokenizer, weights: Map<string, SafeTensor>, frozen = false) {
-    this.config = resolveConfig(config);
+  constructor(config: ModelConfig, tokenizer: Tokenizer, weights: Map<string, SafeTensor>, frozen = false) {
+    this.config = resolveModelConfig(config);
+    this.family = modelFamily(this.config);
     this.tokenizer = tokenizer;
     this.frozen = frozen;
     if (tokenizer.vocabSize > this.config.vocabSize) {
@@ -119,7 +125,7 @@ export class Policy {
       );
     }
     this.prefix = `stepcoder_policy_${++policyCounter}`;
-    const shapes = parameterShapes(this.config);
+    const shapes = this.family.parameterShapes();
     checkWeights(weights, shapes, false, 'weights');
     for (const [name, shape] of shapes) {
       const w = weights.get(name)!;
@@ -165,14 +171,14 @@ export class Policy {
       const positions = mask
         ? tf.cast(tf.maximum(tf.sub(tf.cumsum(mask, 1), 1), 0), 'int32')
         : tf.tile(tf.reshape(tf.range(0, t, 1, 'int32'), [1, t]), [b, 1]);
-      const { hidden } = gpt2Forward(this.config, this.lookup, {
+      const { hidden } = this.family.forward(this.lookup, {
         ids: ids as tf.Tensor2D,
         positions: positions as tf.Tensor2D,
         keyMask: mask as tf.Tensor2D | undefined,
         differentiable: !this.frozen,
       });
       return {
-        logits: lmHead(this.lookup, hidden) as tf.Tensor3D,
+        logits: this.family.lmHead(this.lookup, hidden) as tf.Tensor3D,
         values: valueHead(this.lookup, hidden) as tf.Tensor2D,
       };
     });
@@ -207,15 +213,15 @@ export class Policy {
     const [lp, ent, val] = tf.tidy(() => {
       const ids = tf.tensor2d(inputIds, [b, t], 'int32');
       const mask = tf.tensor2d(attentionMask, [b, t], 'float32');
-      const { hidden } = gpt2Forward(this.config, this.lookup, {
+      const { hidden } = this.family.forward(this.lookup, {
         ids,
         positions: tf.tensor2d(positionsFromMask(attentionMask), [b, t], 'int32'),
         keyMask: mask,
         differentiable: false,
       });
-      const head = tf.slice(hidden, [0, 0, 0], [b, t - 1, this.config.nEmbd]);
+      const head = tf.slice(hidden, [0, 0, 0], [b, t - 1, this.family.hiddenSize]);
       const temperature = scoringTemperature(options.temperature);
-      const logits = lmHead(this.lookup, head);
+      const logits = this.family.lmHead(this.lookup, head);
       const logp = tf.logSoftmax(temperature === 1 ? logits : tf.div(logits, temperature));
       const next = tf.slice(ids, [0, 1], [b, t - 1]);
       const picked = tf.sum(tf.mul(logp, oneHotFloat(next, this.config.vocabSize)), -1);
@@ -265,6 +271,7 @@ export class Policy {
       ...new Array<number>(r.promptIds.length).fill(1),
     ]);
     const rngs = rows.map((_, i) => new Rng(opts.seed).split('generate').split(i));
+    const eosIds = new Set([tok.eosTokenId, ...this.family.extraEosTokenIds]);
     const sampling = {
       temperature: opts.temperature ?? 1,
       topK: opts.topK,
@@ -272,7 +279,7 @@ export class Policy {
       allowed: tok.vocabSize,
       banned: [
         ...(tok.padTokenId !== tok.eosTokenId ? [tok.padTokenId] : []),
-        ...(opts.ignoreEos ? [tok.eosTokenId] : []),
+        ...(opts.ignoreEos ? [...eosIds] : []),
       ],
     };
     const stops = opts.stop ?? [];
@@ -290,19 +297,17 @@ export class Policy {
             [batch, newT],
             'int32',
           );
-          const { hidden, present } = gpt2Forward(this.config, this.lookup, {
+          const { hidden, present } = this.family.forward(this.lookup, {
             ids,
             positions: tf.tensor2d(positions, [batch, newT], 'int32'),
             keyMask: tf.tensor2d(seqMask, [batch, len], 'float32'),
             past: useCache ? cache : undefined,
             differentiable: false,
           });
-          const last = tf.reshape(tf.slice(hidden, [0, newT - 1, 0], [batch, 1, this.config.nEmbd]), [
-            batch,
-            this.config.nEmbd,
-          ]);
+          const hs = this.family.hiddenSize;
+          const last = tf.reshape(tf.slice(hidden, [0, newT - 1, 0], [batch, 1, hs]), [batch, hs]);
           const kept = useCache ? (present ?? []).flatMap((c) => [c.k, c.v]) : [];
-          return { logits: lmHead(this.lookup, last), kept };
+          return { logits: this.family.lmHead(this.lookup, last), kept };
         }) as { logits: tf.Tensor; kept: tf.Tensor4D[] };
         if (cache) tf.dispose(cache.flatMap((c) => [c.k, c.v]));
         cache = useCache
@@ -326,7 +331,7 @@ export class Policy {
           r.logprobs.push(logprobOf(row, id, sampling.temperature));
           seqIds[i]!.push(id);
           seqMask[i]!.push(1);
-          if (id === tok.eosTokenId) r.finish = 'eos';
+          if (eosIds.has(id)) r.finish = 'eos';
           else if (stops.length > 0) {
             const text = this.decodeSpans(r.tokens).text;
             const from = Math.max(0, text.length - Math.max(...stops.map((s) => s.length)) - 8);
@@ -425,14 +430,20 @@ export class Policy {
   }
 
   /**
-   * Write `model.safetensors` (HF GPT-2 names; GPT2LMHeadModel ignores the v_head tensors),
-   * `config.json`, `tokenizer.json`, and `optimizer.safetensors` when an optimizer is given.
+   * Write a Hugging Face directory: `model.safetensors` (fp32, HF names; the CausalLM classes
+   * ignore the v_head tensors), `config.json`, `generation_config.json`, `tokenizer.json`, and
+   * `optimizer.safetensors` when an optimizer is given.
    */
   async save(dir: string, extras: { optimizer?: tf.Optimizer } = {}): Promise<void> {
     this.assertAlive();
     await mkdir(dir, { recursive: true });
     await writeSafeTensors(join(dir, 'model.safetensors'), await this.readWeights(), { format: 'pt' });
-    const config = toHfConfig(this.config, {
+    await writeGenerationConfig(dir, {
+      bosTokenId: this.tokenizer.eosTokenId,
+      eosTokenIds: [...new Set([this.tokenizer.eosTokenId, ...this.family.extraEosTokenIds])],
+      padTokenId: this.tokenizer.padTokenId,
+    });
+    const config = this.family.toHfConfig({
       eos_token_id: this.tokenizer.eosTokenId,
       bos_token_id: this.tokenizer.eosTokenId,
       pad_token_id: this.tokenizer.padTokenId,
@@ -463,7 +474,7 @@ function checkWeights(
   for (const [name, w] of weights) {
     const expected = shapes.get(name);
     if (!expected) {
-      throw checkpointError(`${where}: unexpected tensor '${name}' (not a GPT-2 parameter of this config)`, {
+      throw checkpointError(`${where}: unexpected tensor '${name}' (not a parameter of this config)`, {
         tensor: name,
         where,
       });
@@ -507,11 +518,12 @@ const createPolicySchema = z.object({
 export async function createPolicy(options: CreatePolicyOptions): Promise<Policy> {
   validate(createPolicySchema, options, 'createPolicy options');
   await ensureBackend();
-  const config = resolveConfig(options.config, 'createPolicy config');
+  const config = resolveModelConfig(options.config, 'createPolicy config');
+  const family = modelFamily(config);
   const rng = new Rng(options.seed).split('init');
   const weights = new Map<string, SafeTensor>();
-  for (const [name, shape] of parameterShapes(config)) {
-    weights.set(name, { shape, data: initialWeight(name, shape, config, rng) });
+  for (const [name, shape] of family.parameterShapes()) {
+    weights.set(name, { shape, data: family.initialWeight(name, shape, rng) });
   }
   return new Policy(config, options.tokenizer, weights);
 }
@@ -523,44 +535,86 @@ function normaliseName(name: string): string | undefined {
   return `transformer.${name}`;
 }
 
+/** Llama-family names: rotary `inv_freq` buffers and a tied `lm_head.weight` are not parameters. */
+function normaliseLlamaName(name: string, tied: boolean): string | undefined {
+  if (name.endsWith('.rotary_emb.inv_freq')) return undefined;
+  if (tied && name === 'lm_head.weight') return undefined;
+  return name;
+}
+
+/** The family a config.json's `model_type` picks; anything else is refused listing what is supported. */
+function familyOfHfConfig(raw: Record<string, unknown>, where: string): 'gpt2' | 'llama' {
+  const type = raw.model_type;
+  if (type === undefined || type === 'gpt2') return 'gpt2';
+  if (type === 'llama' || type === 'qwen2') return 'llama';
+  throw new StepcoderError(
+    'CHECKPOINT',
+    `${where}: model_type '${String(type)}' is not supported; supported model types: ${SUPPORTED_MODEL_TYPES.join(', ')}`,
+    { details: { where, modelType: type, supported: [...SUPPORTED_MODEL_TYPES] } },
+  );
+}
+
 /**
- * Load a checkpoint folder: ours, or a GPT-2-family Hugging Face folder (model.safetensors +
- * config.json + tokenizer.json). A missing value head is initialised from `seed`.
+ * Load a checkpoint folder: ours, or a Hugging Face model directory whose config.json
+ * `model_type` is `gpt2`, `llama` or `qwen2`: `model.safetensors` or a sharded
+ * `model.safetensors.index.json` (F32/F16/BF16 tensors, converted to float32), `tokenizer.json`
+ * (byte-level BPE), and `generation_config.json` for the EOS ids when present. A missing value
+ * head is initialised from `seed`.
  */
 export async function loadPolicy(dir: string, options: LoadPolicyOptions = {}): Promise<Policy> {
   await ensureBackend();
-  let raw: Record<string, unknown>;
-  try {
-    raw = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
-  } catch (err) {
-    throw checkpointError(`cannot read ${join(dir, 'config.json')}: ${(err as Error).message}`, { dir });
-  }
-  const config = fromHfConfig(raw, join(dir, 'config.json'));
+  const configPath = join(dir, 'config.json');
+  const raw = await readHfConfigJson(dir);
+  const familyName = familyOfHfConfig(raw, configPath);
+  const generation = await readGenerationConfig(dir);
+  let config: ResolvedModelConfig =
+    familyName === 'llama' ? fromHfLlamaConfig(raw, configPath) : fromHfConfig(raw, configPath);
   const tag = (raw.stepcoder as { tokenizer?: string } | undefined)?.tokenizer;
   const tokenizer =
     options.tokenizer ??
-    (tag === 'byte' ? createByteTokenizer() : await loadTokenizer(join(dir, 'tokenizer.json')));
-  const file = join(dir, 'model.safetensors');
-  const { tensors } = await readSafeTensors(file);
+    (tag === 'byte'
+      ? createByteTokenizer()
+      : await loadTokenizer(join(dir, 'tokenizer.json'), { eosTokenId: generation?.eosTokenIds[0] }));
+  if (familyName === 'llama' && generation && generation.eosTokenIds.length > 0) {
+    const extra = generation.eosTokenIds.filter((id) => id !== tokenizer.eosTokenId);
+    config = { ...config, eosTokenIds: extra } as ResolvedModelConfig;
+  }
+  const family = modelFamily(config);
+  const { tensors, files } = await readHfWeights(dir);
+  const where = files.length === 1 ? files[0]! : dir;
+  const tied =
+    familyName === 'llama' && (config as { tieWordEmbeddings?: boolean }).tieWordEmbeddings === true;
   const weights = new Map<string, SafeTensor>();
   for (const [name, t] of tensors) {
-    const n = normaliseName(name);
+    const n = familyName === 'llama' ? normaliseLlamaName(name, tied) : normaliseName(name);
     if (n === undefined) continue;
     if (weights.has(n))
-      throw checkpointError(`${file}: tensor '${name}' appears twice`, { tensor: name, file });
+      throw checkpointError(`${where}: tensor '${name}' appears twice`, { tensor: name, file: where });
     weights.set(n, t);
   }
-  const shapes = parameterShapes(config);
+  const shapes = family.parameterShapes();
   const rng = new Rng(options.seed ?? 0).split('init');
   for (const name of VALUE_HEAD_NAMES) {
     if (!weights.has(name))
       weights.set(name, {
         shape: shapes.get(name)!,
-        data: initialWeight(name, shapes.get(name)!, config, rng),
+        data: family.initialWeight(name, shapes.get(name)!, rng),
       });
   }
-  checkWeights(weights, shapes, false, file);
+  checkWeights(weights, shapes, false, where);
   return new Policy(config, tokenizer, weights, options.frozen ?? false);
+}
+
+/** `loadPolicy` under the name of what it reads: a Hugging Face model directory. */
+export const loadHfModel = loadPolicy;
+
+/** Write `policy` as a Hugging Face model directory (`policy.save`). */
+export function saveHfModel(
+  policy: Policy,
+  dir: string,
+  extras: { optimizer?: tf.Optimizer } = {},
+): Promise<void> {
+  return policy.save(dir, extras);
 }
 
 /**

@@ -1,8 +1,8 @@
 import type { Rng } from '@stepcoder/core';
-import type { GPT2Config } from './config.js';
+import type { ResolvedGPT2Config } from './config.js';
 
 /** Shape of every parameter, keyed by its Hugging Face GPT-2 name (Conv1D weights are [in, out]). */
-export function parameterShapes(config: Required<GPT2Config>): Map<string, number[]> {
+export function parameterShapes(config: ResolvedGPT2Config): Map<string, number[]> {
   const d = config.nEmbd;
   const shapes = new Map<string, number[]>();
   shapes.set('transformer.wte.weight', [config.vocabSize, d]);
@@ -40,7 +40,7 @@ export const VALUE_HEAD_NAMES = ['v_head.summary.weight', 'v_head.summary.bias']
 export function initialWeight(
   name: string,
   shape: number[],
-  config: Required<GPT2Config>,
+  config: ResolvedGPT2Config,
   rng: Rng,
 ): Float32Array {
   const size = shape.reduce((a, b) => a * b, 1);

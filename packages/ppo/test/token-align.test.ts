@@ -82,13 +82,15 @@ describe('SFT completion mixing', () => {
   it('adds seeded CCCS-stage examples whose loss covers only the remainder, token-aligned', async () => {
     const curriculum = createStepsCurriculum({});
     const problems = sample.slice(0, 40);
-    const built = await sftExamples({
-      problems,
-      tokenizer: bpe,
-      maxLength: 512,
-      seed: 3,
-      completionMix: { curriculum, fraction: 0.5 },
-    });
+    const build = (seed: number) =>
+      sftExamples({
+        problems,
+        tokenizer: bpe,
+        maxLength: 512,
+        seed,
+        completionMix: { curriculum, fraction: 0.5 },
+      });
+    const built = await build(3);
     expect(built.examples.length).toBe(problems.length + built.completionExamples);
     expect(built.completionExamples).toBe(20);
     const whole = built.examples.slice(0, problems.length);
@@ -109,21 +111,9 @@ describe('SFT completion mixing', () => {
     // Whole-program examples are aligned as well.
     for (const ex of whole) expect(ex.tokenIds.at(-1)).toBe(bpe.eosTokenId);
     // Seeded: the same seed picks the same stages, another seed others.
-    const again = await sftExamples({
-      problems,
-      tokenizer: bpe,
-      maxLength: 512,
-      seed: 3,
-      completionMix: { curriculum, fraction: 0.5 },
-    });
+    const again = await build(3);
     expect(again.prompts.map((p) => p.prompt)).toEqual(built.prompts.map((p) => p.prompt));
-    const other = await sftExamples({
-      problems,
-      tokenizer: bpe,
-      maxLength: 512,
-      seed: 4,
-      completionMix: { curriculum, fraction: 0.5 },
-    });
+    const other = await build(4);
     expect(other.prompts.map((p) => p.prompt)).not.toEqual(built.prompts.map((p) => p.prompt));
   });
 });

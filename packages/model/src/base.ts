@@ -9,6 +9,7 @@ export * from './gradients.js';
 export * from './hf-dir.js';
 export * from './hf-tokenizer.js';
 export * from './llama.js';
+export * from './lora.js';
 export * from './matmul.js';
 export * from './native.js';
 export * from './policy.js';

@@ -26,7 +26,8 @@ export interface ModelFamily {
   parameterShapes(): Map<string, number[]>;
   initialWeight(name: string, shape: number[], rng: Rng): Float32Array;
   forward(p: ParamLookup, input: ForwardInput): ForwardOutput;
-  lmHead(p: ParamLookup, hidden: tf.Tensor): tf.Tensor;
+  /** `frozen`: the head's weights get no gradient (LoRA); an optimisation, same values. */
+  lmHead(p: ParamLookup, hidden: tf.Tensor, frozen?: boolean): tf.Tensor;
   /** config.json for Hugging Face transformers. */
   toHfConfig(extra: Record<string, unknown>): Record<string, unknown>;
   /** Ids that end generation besides the tokenizer's EOS. */
@@ -48,7 +49,7 @@ export function modelFamily(config: ResolvedModelConfig): ModelFamily {
       parameterShapes: () => llamaParameterShapes(c),
       initialWeight: (name, shape, rng) => llamaInitialWeight(name, shape, rng),
       forward: (p, input) => llamaForward(c, p, input),
-      lmHead: (p, hidden) => llamaLmHead(c, p, hidden),
+      lmHead: (p, hidden, frozen) => llamaLmHead(c, p, hidden, frozen),
       toHfConfig: (extra) => toHfLlamaConfig(c, extra),
       extraEosTokenIds: c.eosTokenIds,
     };

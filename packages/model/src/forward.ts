@@ -25,6 +25,20 @@ export interface ForwardInput {
    * matMul, because the gather gradient (UnsortedSegmentSum) has no wasm kernel.
    */
   differentiable: boolean;
+  /** Low-rank terms added to named linear layers (LoRA, see lora.ts); none by default. */
+  adapter?: LinearAdapter;
+}
+
+/**
+ * What a family forward calls around each linear layer it owns (attention and MLP projections):
+ * `adapt(module, x, y)` returns the module's output `y` (for input rows `x`) plus the adapter's
+ * term; `module` is the Hugging Face module name (`model.layers.0.self_attn.q_proj`,
+ * `transformer.h.0.attn.c_attn`). With `frozenBase` the base weights get no gradient, and the
+ * Llama forward then skips their weight gradients (dW) and the one-hot embedding product.
+ */
+export interface LinearAdapter {
+  frozenBase: boolean;
+  adapt(module: string, x: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor2D;
 }
 
 export interface ForwardOutput {
@@ -99,8 +113,10 @@ export function gpt2Forward(config: ResolvedGPT2Config, p: ParamLookup, input: F
   const eps = config.layerNormEpsilon;
   for (let l = 0; l < config.nLayer; l++) {
     const n = (suffix: string) => p(`transformer.h.${l}.${suffix}`);
+    const adapt = (module: string, xin: tf.Tensor2D, y: tf.Tensor2D) =>
+      input.adapter ? input.adapter.adapt(`transformer.h.${l}.${module}`, xin, y) : y;
     const a = layerNorm(x, n('ln_1.weight'), n('ln_1.bias'), eps, inference) as tf.Tensor2D;
-    const qkv = linear(a, n('attn.c_attn.weight'), n('attn.c_attn.bias'), inference);
+    const qkv = adapt('attn.c_attn', a, linear(a, n('attn.c_attn.weight'), n('attn.c_attn.bias'), inference));
     const past = input.past?.[l];
     let q: tf.Tensor4D;
     let kh: tf.Tensor4D;
@@ -149,10 +165,15 @@ export function gpt2Forward(config: ResolvedGPT2Config, p: ParamLookup, input: F
     const merged = (
       t === 1 ? tf.reshape(ctx, [batch, d]) : tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [batch * t, d])
     ) as tf.Tensor2D;
-    x = linear(merged, n('attn.c_proj.weight'), n('attn.c_proj.bias'), inference, x);
+    x = adapt(
+      'attn.c_proj',
+      merged,
+      linear(merged, n('attn.c_proj.weight'), n('attn.c_proj.bias'), inference, x),
+    );
     const m = layerNorm(x, n('ln_2.weight'), n('ln_2.bias'), eps, inference) as tf.Tensor2D;
-    const up = gelu(linear(m, n('mlp.c_fc.weight'), n('mlp.c_fc.bias'), inference), inference) as tf.Tensor2D;
-    x = linear(up, n('mlp.c_proj.weight'), n('mlp.c_proj.bias'), inference, x);
+    const fc = adapt('mlp.c_fc', m, linear(m, n('mlp.c_fc.weight'), n('mlp.c_fc.bias'), inference));
+    const up = gelu(fc, inference) as tf.Tensor2D;
+    x = adapt('mlp.c_proj', up, linear(up, n('mlp.c_proj.weight'), n('mlp.c_proj.bias'), inference, x));
   }
   const out = layerNorm(x, p('transformer.ln_f.weight'), p('transformer.ln_f.bias'), eps, inference);
   return { hidden: tf.reshape(out, [batch, t, d]) as tf.Tensor3D, present };

@@ -265,10 +265,27 @@ export function swiglu(gate: tf.Tensor, up: tf.Tensor, inference = false): tf.Te
   return f(gate, up);
 }
 
-/** nn.Linear: x [N, in] · Wᵀ (W [out, in]) + b. */
-export function denseOutIn(x: tf.Tensor2D, w: tf.Tensor, b?: tf.Tensor): tf.Tensor2D {
-  const y = matmul(x, w, false, true) as tf.Tensor2D;
+/** nn.Linear: x [N, in] · Wᵀ (W [out, in]) + b. `frozen`: no gradient for W, see frozenProduct. */
+export function denseOutIn(x: tf.Tensor2D, w: tf.Tensor, b?: tf.Tensor, frozen = false): tf.Tensor2D {
+  const y = (frozen ? frozenProduct(x, w) : matmul(x, w, false, true)) as tf.Tensor2D;
   return b ? (tf.add(y, b) as tf.Tensor2D) : y;
+}
+
+/**
+ * x · Wᵀ with a gradient for x only (dx = dy · W): W is captured, not an input, so the backward
+ * pass computes no dW. A customGrad's gradient function yields every input's gradient and they
+ * live until the backward pass ends, so with frozen (LoRA) base weights a plain product would
+ * hold a full set of unused weight gradients at the peak.
+ */
+export function frozenProduct(x: tf.Tensor, w: tf.Tensor): tf.Tensor {
+  const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [xi] = args as [tf.Tensor];
+    return {
+      value: matmul(xi, w, false, true),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[]) => [matmul(dy as tf.Tensor, w)],
+    };
+  });
+  return f(x);
 }
 
 /**
@@ -308,9 +325,13 @@ export function llamaForward(c: ResolvedLlamaConfig, p: ParamLookup, input: Forw
   const hd = c.headDim;
   const rep = h / kvh;
   const inference = !input.differentiable;
+  // Frozen base (LoRA): no weight gradients, and the embeddings need none (a plain gather).
+  const frozen = !inference && (input.adapter?.frozenBase ?? false);
   const flatIds = tf.reshape(input.ids, [batch * t]) as tf.Tensor1D;
   const table = p('model.embed_tokens.weight');
-  let x = (inference ? tf.gather(table, flatIds) : embedDifferentiable(table, flatIds)) as tf.Tensor2D;
+  let x = (
+    inference || frozen ? tf.gather(table, flatIds) : embedDifferentiable(table, flatIds)
+  ) as tf.Tensor2D;
   const pastLen = input.past?.[0]?.k.shape[2] ?? 0;
   const s = pastLen + t;
   const bias = attentionBias(batch, t, s, input.keyMask);
@@ -324,6 +345,11 @@ export function llamaForward(c: ResolvedLlamaConfig, p: ParamLookup, input: Forw
   for (let l = 0; l < c.nLayer; l++) {
     const n = (suffix: string) => p(layerName(l, suffix));
     const opt = (suffix: string) => (c.attentionBias ? n(suffix) : undefined);
+    // A linear layer by its HF module name, with the adapter's term (LoRA) when there is one.
+    const proj = (xin: tf.Tensor2D, module: string, b?: tf.Tensor) => {
+      const y = denseOutIn(xin, n(`${module}.weight`), b, frozen);
+      return input.adapter ? input.adapter.adapt(layerName(l, module), xin, y) : y;
+    };
     const a = rmsNorm(x, n('input_layernorm.weight'), eps, inference) as tf.Tensor2D;
     // [B·T, heads·hd] → [B, T, heads, hd], rotated, → [B, heads, T, hd]
     const heads = (y: tf.Tensor2D, count: number, rope: boolean) => {
@@ -331,9 +357,9 @@ export function llamaForward(c: ResolvedLlamaConfig, p: ParamLookup, input: Forw
       if (rope) r = applyRope(r, cos, sin);
       return tf.transpose(r, [0, 2, 1, 3]) as tf.Tensor4D;
     };
-    const q = heads(denseOutIn(a, n('self_attn.q_proj.weight'), opt('self_attn.q_proj.bias')), h, true);
-    let k = heads(denseOutIn(a, n('self_attn.k_proj.weight'), opt('self_attn.k_proj.bias')), kvh, true);
-    let v = heads(denseOutIn(a, n('self_attn.v_proj.weight'), opt('self_attn.v_proj.bias')), kvh, false);
+    const q = heads(proj(a, 'self_attn.q_proj', opt('self_attn.q_proj.bias')), h, true);
+    let k = heads(proj(a, 'self_attn.k_proj', opt('self_attn.k_proj.bias')), kvh, true);
+    let v = heads(proj(a, 'self_attn.v_proj', opt('self_attn.v_proj.bias')), kvh, false);
     const past = input.past?.[l];
     if (past) {
       k = tf.concat([past.k, k], 2);
@@ -353,26 +379,31 @@ export function llamaForward(c: ResolvedLlamaConfig, p: ParamLookup, input: Forw
     ) as tf.Tensor2D;
     x = tf.add(
       x,
-      denseOutIn(merged, n('self_attn.o_proj.weight'), oBias ? n('self_attn.o_proj.bias') : undefined),
+      proj(merged, 'self_attn.o_proj', oBias ? n('self_attn.o_proj.bias') : undefined),
     ) as tf.Tensor2D;
     const m = rmsNorm(x, n('post_attention_layernorm.weight'), eps, inference) as tf.Tensor2D;
-    const gated = swiglu(
-      denseOutIn(m, n('mlp.gate_proj.weight')),
-      denseOutIn(m, n('mlp.up_proj.weight')),
-      inference,
-    ) as tf.Tensor2D;
-    x = tf.add(x, denseOutIn(gated, n('mlp.down_proj.weight'))) as tf.Tensor2D;
+    const gated = swiglu(proj(m, 'mlp.gate_proj'), proj(m, 'mlp.up_proj'), inference) as tf.Tensor2D;
+    x = tf.add(x, proj(gated, 'mlp.down_proj')) as tf.Tensor2D;
   }
   const out = rmsNorm(x, p('model.norm.weight'), eps, inference);
   return { hidden: tf.reshape(out, [batch, t, d]) as tf.Tensor3D, present };
 }
 
-/** LM head: hidden [..., D] · Wᵀ (lm_head.weight, or the embeddings when tied) → [..., V]. */
-export function llamaLmHead(c: ResolvedLlamaConfig, p: ParamLookup, hidden: tf.Tensor): tf.Tensor {
+/**
+ * LM head: hidden [..., D] · Wᵀ (lm_head.weight, or the embeddings when tied) → [..., V].
+ * `frozen`: no gradient for W (LoRA).
+ */
+export function llamaLmHead(
+  c: ResolvedLlamaConfig,
+  p: ParamLookup,
+  hidden: tf.Tensor,
+  frozen = false,
+): tf.Tensor {
   const shape = hidden.shape;
   const w = p(c.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight') as tf.Tensor2D;
   const flat = tf.reshape(hidden, [-1, shape[shape.length - 1]!]) as tf.Tensor2D;
-  return tf.reshape(matmul(flat, w, false, true), [...shape.slice(0, -1), w.shape[0]]);
+  const logits = frozen ? frozenProduct(flat, w) : matmul(flat, w, false, true);
+  return tf.reshape(logits, [...shape.slice(0, -1), w.shape[0]]);
 }
 
 /** config.json as transformers' LlamaConfig / Qwen2Config read it. */

@@ -12,7 +12,7 @@ import {
   type ResolvedModelConfig,
   resolveModelConfig,
 } from './family.js';
-import { type LayerCache, oneHotFloat, positionsFromMask, valueHead } from './forward.js';
+import { type LayerCache, type LinearAdapter, oneHotFloat, positionsFromMask, valueHead } from './forward.js';
 import { readGenerationConfig, readHfConfigJson, readHfWeights, writeGenerationConfig } from './hf-dir.js';
 import { loadTokenizer } from './hf-tokenizer.js';
 import { fromHfLlamaConfig, SUPPORTED_MODEL_TYPES } from './llama.js';
@@ -93,6 +93,18 @@ export interface ScoreResult {
 
 let policyCounter = 0;
 
+/**
+ * @internal Variables another policy holds, handed to the Policy constructor instead of weights:
+ * the new policy uses them as they are (no copy). `owned: false` (a LoRA reference view) leaves
+ * them alone on dispose.
+ */
+export class SharedVariables {
+  constructor(
+    readonly variables: Map<string, tf.Variable>,
+    readonly owned: boolean,
+  ) {}
+}
+
 function checkpointError(message: string, details: Record<string, unknown>): StepcoderError {
   return new StepcoderError('CHECKPOINT', message, { details });
 }
@@ -108,11 +120,18 @@ export class Policy {
   readonly frozen: boolean;
   /** The architecture behind `config` (forward pass, parameter names, config.json). */
   readonly family: ModelFamily;
-  private readonly vars = new Map<string, tf.Variable>();
-  private readonly prefix: string;
-  private disposed = false;
+  protected readonly vars = new Map<string, tf.Variable>();
+  protected readonly prefix: string;
+  protected disposed = false;
+  /** False for a view on another policy's variables (they are not freed on dispose). */
+  private readonly ownsVariables: boolean;
 
-  constructor(config: ModelConfig, tokenizer: Tokenizer, weights: Map<string, SafeTensor>, frozen = false) {
+  constructor(
+    config: ModelConfig,
+    tokenizer: Tokenizer,
+    weights: Map<string, SafeTensor> | SharedVariables,
+    frozen = false,
+  ) {
     this.config = resolveModelConfig(config);
     this.family = modelFamily(this.config);
     this.tokenizer = tokenizer;
@@ -126,6 +145,18 @@ export class Policy {
     }
     this.prefix = `stepcoder_policy_${++policyCounter}`;
     const shapes = this.family.parameterShapes();
+    this.ownsVariables = !(weights instanceof SharedVariables) || weights.owned;
+    if (weights instanceof SharedVariables) {
+      const given = new Map(
+        [...weights.variables].map(([n, v]) => [
+          n,
+          { shape: v.shape as number[], data: new Float32Array(0) },
+        ]),
+      );
+      checkWeights(given, shapes, false, 'shared variables', false);
+      for (const name of shapes.keys()) this.vars.set(name, weights.variables.get(name)!);
+      return;
+    }
     checkWeights(weights, shapes, false, 'weights');
     for (const [name, shape] of shapes) {
       const w = weights.get(name)!;
@@ -136,14 +167,36 @@ export class Policy {
     }
   }
 
-  private readonly lookup = (name: string): tf.Tensor => {
+  protected readonly lookup = (name: string): tf.Tensor => {
     const v = this.vars.get(name);
     if (!v)
       throw new StepcoderError('CHECKPOINT', `no parameter named '${name}'`, { details: { tensor: name } });
     return v;
   };
 
-  private assertAlive(): void {
+  /**
+   * The adapter the forward passes add to the linear layers (none here; a LoRA policy's low-rank
+   * terms). `training`: the differentiable pass of `apply` (dropout on).
+   */
+  protected linearAdapter(_training: boolean): LinearAdapter | undefined {
+    return undefined;
+  }
+
+  /**
+   * @internal Hand this policy's variables over to a new owner (applyLora, mergeLora): this
+   * policy is disposed without freeing them.
+   */
+  detachVariables(): Map<string, tf.Variable> {
+    this.assertAlive();
+    if (!this.ownsVariables)
+      throw new StepcoderError('INVALID_OPTIONS', `${this.prefix} is a view on another policy's weights`);
+    const out = new Map(this.vars);
+    this.vars.clear();
+    this.disposed = true;
+    return out;
+  }
+
+  protected assertAlive(): void {
     if (this.disposed) throw new StepcoderError('NOT_READY', `${this.prefix} was disposed`);
   }
 
@@ -171,14 +224,16 @@ export class Policy {
       const positions = mask
         ? tf.cast(tf.maximum(tf.sub(tf.cumsum(mask, 1), 1), 0), 'int32')
         : tf.tile(tf.reshape(tf.range(0, t, 1, 'int32'), [1, t]), [b, 1]);
+      const adapter = this.linearAdapter(!this.frozen);
       const { hidden } = this.family.forward(this.lookup, {
         ids: ids as tf.Tensor2D,
         positions: positions as tf.Tensor2D,
         keyMask: mask as tf.Tensor2D | undefined,
         differentiable: !this.frozen,
+        adapter,
       });
       return {
-        logits: this.family.lmHead(this.lookup, hidden) as tf.Tensor3D,
+        logits: this.family.lmHead(this.lookup, hidden, adapter?.frozenBase) as tf.Tensor3D,
         values: valueHead(this.lookup, hidden) as tf.Tensor2D,
       };
     });
@@ -218,6 +273,7 @@ export class Policy {
         positions: tf.tensor2d(positionsFromMask(attentionMask), [b, t], 'int32'),
         keyMask: mask,
         differentiable: false,
+        adapter: this.linearAdapter(false),
       });
       const head = tf.slice(hidden, [0, 0, 0], [b, t - 1, this.family.hiddenSize]);
       const temperature = scoringTemperature(options.temperature);
@@ -303,6 +359,7 @@ export class Policy {
             keyMask: tf.tensor2d(seqMask, [batch, len], 'float32'),
             past: useCache ? cache : undefined,
             differentiable: false,
+            adapter: this.linearAdapter(false),
           });
           const hs = this.family.hiddenSize;
           const last = tf.reshape(tf.slice(hidden, [0, newT - 1, 0], [batch, 1, hs]), [batch, hs]);
@@ -459,7 +516,7 @@ export class Policy {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const v of this.vars.values()) v.dispose();
+    if (this.ownsVariables) for (const v of this.vars.values()) v.dispose();
     this.vars.clear();
   }
 }

@@ -14,8 +14,9 @@ describe('synthetic-python example (the learning demo)', () => {
       `outDir=${outDir}`,
       'data.trainLimit=16',
       'data.heldoutLimit=4',
+      'data.testLimit=4',
       'sft.epochs=1',
-      'train.steps=2',
+      'train.steps=4',
       'train.batchSize=2',
       'train.generation.maxNewTokens=24',
       'eval.n=8',
@@ -23,16 +24,21 @@ describe('synthetic-python example (the learning demo)', () => {
       'eval.maxNewTokens=24',
     ]);
     expect(config.data.dataset).toBe('synthetic');
-    expect(config.advantage).toBe('grpo');
+    expect(config.advantage).toEqual({ name: 'grpo', options: { scaleByStd: false } });
+    expect(config.eval.on).toBe('all');
     const chunks: string[] = [];
     const summary = await runPipeline(config, {
       quiet: true,
       out: { write: (s: string) => chunks.push(s) } as never,
     });
-    expect(summary.iterations).toHaveLength(2);
+    expect(summary.iterations).toHaveLength(4);
     // held-out problems are unseen combinations, never training ones
     expect(summary.before.heldout?.problems).toBe(4);
     expect(summary.before.train?.problems).toBe(2);
+    // in-distribution test problems: new instances of trained combinations
+    expect(summary.before.test?.problems).toBe(4);
+    expect(summary.delta.test?.map((d) => d.k)).toEqual([1, 8]);
+    expect(summary.rollouts?.first.rollouts).toBeGreaterThan(0);
     for (const report of [summary.before.heldout!, summary.after.heldout!]) {
       expect(Object.keys(report.passAtK).sort()).toEqual(['pass@1', 'pass@8']);
       expect(report.passAtK['pass@8']).toBeGreaterThanOrEqual(report.passAtK['pass@1']!);

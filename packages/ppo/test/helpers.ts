@@ -134,3 +134,23 @@ export function countingCurriculum(advanceAfter: number): Curriculum & { recorde
     },
   };
 }
+
+/** Passes when the program (= the completion; no curriculum) matches `rule`. */
+export function ruleExecutor(rule: (program: string) => boolean): Executor {
+  return {
+    specificationVersion: 'v1',
+    name: 'rule',
+    languages: ['python'],
+    async run(request: ExecutionRequest): Promise<ExecutionResult> {
+      return result(rule(request.program) ? 'pass' : 'wrong_answer', request.program, false);
+    },
+    async dispose() {},
+  };
+}
+
+/** 1 for a pass, 0 otherwise: the learnability tests' reward. */
+export const passIsOne: RewardFn = {
+  specificationVersion: 'v1',
+  name: 'pass-is-one',
+  score: (r) => (r.outcome === 'pass' ? 1 : 0),
+};

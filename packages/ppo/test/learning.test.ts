@@ -1,12 +1,4 @@
-import {
-  createEventBus,
-  createRng,
-  type ExecutionRequest,
-  type ExecutionResult,
-  type Executor,
-  type RewardFn,
-  StepcoderError,
-} from '@stepcoder/core';
+import { createEventBus, createRng, StepcoderError } from '@stepcoder/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import {
@@ -17,7 +9,7 @@ import {
   type TrainerConfig,
 } from '../src/index.js';
 import { tokenLogprobs } from '../src/losses.js';
-import { microPolicy, problems, result } from './helpers.js';
+import { microPolicy, passIsOne, problems, ruleExecutor } from './helpers.js';
 
 /*
  * Behaviour tests of the trainer's learning mechanics (issue 12): the temperature of the ratio,
@@ -25,25 +17,6 @@ import { microPolicy, problems, result } from './helpers.js';
  * a learnable reward is learnt. The executors below are deterministic rules over the generated
  * text: the trainer, not execution, is under test.
  */
-
-/** Passes when the program (= the completion; no curriculum) matches `rule`. */
-function ruleExecutor(rule: (program: string) => boolean): Executor {
-  return {
-    specificationVersion: 'v1',
-    name: 'rule',
-    languages: ['python'],
-    async run(request: ExecutionRequest): Promise<ExecutionResult> {
-      return result(rule(request.program) ? 'pass' : 'wrong_answer', request.program, false);
-    },
-    async dispose() {},
-  };
-}
-
-const passIsOne: RewardFn = {
-  specificationVersion: 'v1',
-  name: 'pass-is-one',
-  score: (r) => (r.outcome === 'pass' ? 1 : 0),
-};
 
 function config(overrides: Partial<TrainerConfig>): Omit<TrainerConfig, 'policy'> {
   return {

@@ -1,42 +1,18 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  createRng,
-  type ExecutionRequest,
-  type ExecutionResult,
-  type Executor,
-  type RewardFn,
-} from '@stepcoder/core';
+import { createRng } from '@stepcoder/core';
 import { applyLora, type LoraOptions, type LoraPolicy } from '@stepcoder/model';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTrainer, resumeTrainer, type TrainerConfig } from '../src/index.js';
-import { microPolicy, problems, result } from './helpers.js';
+import { microPolicy, passIsOne, problems, ruleExecutor } from './helpers.js';
 
 /*
  * The trainer with LoRA adapters (issue 23): only the adapters and the value head train, the
  * reference is the same base with the adapters off (a view, no copy), checkpoints resume
  * exactly, and the first-character reward of learning.test.ts is learnt (40 iterations; full fine-tuning takes 25).
  */
-
-function ruleExecutor(rule: (program: string) => boolean): Executor {
-  return {
-    specificationVersion: 'v1',
-    name: 'rule',
-    languages: ['python'],
-    async run(request: ExecutionRequest): Promise<ExecutionResult> {
-      return result(rule(request.program) ? 'pass' : 'wrong_answer', request.program, false);
-    },
-    async dispose() {},
-  };
-}
-
-const passIsOne: RewardFn = {
-  specificationVersion: 'v1',
-  name: 'pass-is-one',
-  score: (r) => (r.outcome === 'pass' ? 1 : 0),
-};
 
 /** Every linear layer of the GPT-2 micro model; rank 8 of width 32. */
 const LORA: LoraOptions = { rank: 8, alpha: 16, targetModules: ['c_attn', 'c_proj', 'c_fc'], seed: 1 };

@@ -20,21 +20,10 @@ import {
   saveHfModel,
   writeSafeTensors,
 } from '../src/base.js';
-import { paddedBatch } from './helpers.js';
+import { LLAMA, paddedBatch } from './helpers.js';
 
 const tokenizer = createByteTokenizer();
 
-/** GQA 4:2, untied LM head, no biases. */
-const LLAMA: LlamaConfig = {
-  family: 'llama',
-  vocabSize: 258,
-  nPositions: 64,
-  hiddenSize: 32,
-  intermediateSize: 48,
-  nLayer: 2,
-  nHead: 4,
-  nKvHead: 2,
-};
 /** Qwen2: q/k/v biases, tied embeddings, GQA 4:1, a vocabulary padded past the tokenizer's. */
 const QWEN2: LlamaConfig = {
   family: 'llama',

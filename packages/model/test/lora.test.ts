@@ -23,18 +23,10 @@ import {
   readSafeTensors,
 } from '../src/base.js';
 
+import { LLAMA } from './helpers.js';
+
 const tokenizer = createByteTokenizer();
 
-const LLAMA: LlamaConfig = {
-  family: 'llama',
-  vocabSize: 258,
-  nPositions: 64,
-  hiddenSize: 32,
-  intermediateSize: 48,
-  nLayer: 2,
-  nHead: 4,
-  nKvHead: 2,
-};
 const QWEN2: LlamaConfig = { ...LLAMA, modelType: 'qwen2', nKvHead: 1, tieWordEmbeddings: true };
 const GPT2: GPT2Config = { vocabSize: 258, nPositions: 64, nEmbd: 32, nLayer: 2, nHead: 4 };
 

@@ -93,6 +93,7 @@ function candidateCuts(joint: string, cut: number, floor: number, tokenizer: Ali
 export function createPromptAligner(tokenizer: AlignTokenizer, maxEntries = 50_000) {
   const cache = new Map<string, AlignedPrompt>();
   return (cp: CurriculumPrompt): AlignedPrompt => {
+    // The length makes the key unambiguous even when the texts hold NUL.
     const key = `${cp.prompt.length}:${cp.prompt}\u0000${cp.target}`;
     const hit = cache.get(key);
     if (hit) return { ...hit, prompt: { ...hit.prompt, stage: cp.stage, stageCount: cp.stageCount } };

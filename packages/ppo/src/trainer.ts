@@ -329,8 +329,7 @@ export class Trainer {
         const extra = informativeGroups(more.executed, ds.filter);
         dropped += more.executed.length - extra.length;
         // Whole groups only, up to batchSize groups in all.
-        const room = missing;
-        const extraGroups = [...new Set(extra.map((e) => e.sample.group))].slice(0, room);
+        const extraGroups = [...new Set(extra.map((e) => e.sample.group))].slice(0, missing);
         keep = [...keep, ...extra.filter((e) => extraGroups.includes(e.sample.group))];
       }
       // When no round gave an informative group, train on nothing rather than on noise.

@@ -52,6 +52,26 @@ export const configSchema = z
           .object({ vocabSize: z.number().int().min(258).max(65536) })
           .strict()
           .optional(),
+        /**
+         * Train LoRA adapters instead of every weight (SFT and PPO): the base is frozen, the KL
+         * reference is the same weights with the adapters off (no second copy), checkpoints are
+         * PEFT adapter directories (`adapter_model.safetensors` + `adapter_config.json`) whose
+         * `base_model_name_or_path` names the base: `model.checkpoint`, or `outDir/base` (written
+         * once) for a fresh preset. A `model.checkpoint` that is an adapter directory continues
+         * its adapters.
+         */
+        lora: z
+          .object({
+            rank: z.number().int().positive().default(8),
+            /** scale = alpha / rank; default alpha = rank (scale 1). */
+            alpha: z.number().positive().optional(),
+            dropout: z.number().min(0).lt(1).default(0),
+            /** HF module names (`q_proj`, `mlp.c_proj`), `all-linear`, or a regex; default PEFT's per model type. */
+            targetModules: z.union([z.array(z.string().min(1)).min(1), z.string().min(1)]).optional(),
+            useRslora: z.boolean().default(false),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
       .default({ preset: 'tiny' }),

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import {
   type Backend,
   type Curriculum,
@@ -14,6 +15,7 @@ import {
 } from '@stepcoder/core';
 import { generateSyntheticSuite, loadMini, type SyntheticSuiteOptions } from '@stepcoder/datasets';
 import {
+  applyLora,
   createBpeTokenizer,
   createByteTokenizer,
   createPolicy,
@@ -25,6 +27,7 @@ import {
   LLAMA_MINI,
   LLAMA_TINY,
   type LlamaConfig,
+  LoraPolicy,
   loadPolicy,
   loadTokenizer,
   type ModelConfig,
@@ -75,7 +78,14 @@ export async function setupPolicy(
   trainProblems: readonly Problem[] = [],
 ): Promise<Policy> {
   const tokenizer = config.model.tokenizer ? await loadTokenizer(config.model.tokenizer) : undefined;
-  if (checkpoint) return loadPolicy(checkpoint, { tokenizer, seed: config.seed });
+  if (checkpoint) {
+    const policy = await loadPolicy(checkpoint, { tokenizer, seed: config.seed });
+    if (policy instanceof LoraPolicy) {
+      checkLoraMatches(config, policy, checkpoint);
+      return policy;
+    }
+    return withLora(config, policy, resolve(checkpoint));
+  }
   const llama = config.model.family === 'llama';
   if (llama && !LLAMA_PRESETS[config.model.preset]) {
     throw new StepcoderError(
@@ -93,11 +103,55 @@ export async function setupPolicy(
       "model.preset 'small' has GPT-2's 50257-token vocabulary: give model.tokenizer (a GPT-2 tokenizer.json) or model.checkpoint",
     );
   }
-  return createPolicy({
+  const fresh = await createPolicy({
     config: { ...modelConfig, vocabSize: Math.max(modelConfig.vocabSize, tok.vocabSize) },
     tokenizer: tok,
     seed: config.seed,
   });
+  if (!config.model.lora) return fresh;
+  // Adapters alone cannot be loaded back without their base: write the fresh base once, where
+  // every adapter directory of this run points (the same seed writes the same weights).
+  const baseDir = resolve(config.outDir, 'base');
+  try {
+    await fresh.save(baseDir);
+  } catch (err) {
+    fresh.dispose();
+    throw err;
+  }
+  return withLora(config, fresh, baseDir);
+}
+
+/** `model.lora`: adapters on `base` (taken over), pointing at `baseDir` in adapter_config.json. */
+function withLora(config: StepcoderConfig, base: Policy, baseDir: string): Policy {
+  const lora = config.model.lora;
+  if (!lora) return base;
+  return applyLora(base, {
+    rank: lora.rank,
+    dropout: lora.dropout,
+    useRslora: lora.useRslora,
+    ...(lora.alpha !== undefined ? { alpha: lora.alpha } : {}),
+    ...(lora.targetModules !== undefined ? { targetModules: lora.targetModules } : {}),
+    seed: config.seed,
+    baseModelNameOrPath: baseDir,
+  });
+}
+
+/** An adapter checkpoint continues its own adapters: `model.lora`, when given, must describe them. */
+function checkLoraMatches(config: StepcoderConfig, policy: LoraPolicy, checkpoint: string): void {
+  const want = config.model.lora;
+  if (!want) return;
+  const have = policy.lora;
+  const mismatches: string[] = [];
+  if (want.rank !== have.rank) mismatches.push(`rank ${want.rank} vs ${have.rank}`);
+  if (want.alpha !== undefined && want.alpha !== have.alpha)
+    mismatches.push(`alpha ${want.alpha} vs ${have.alpha}`);
+  if (want.useRslora !== have.useRslora) mismatches.push(`useRslora ${want.useRslora} vs ${have.useRslora}`);
+  if (mismatches.length > 0)
+    throw new StepcoderError(
+      'INVALID_CONFIG',
+      `model.lora does not match the adapters in ${checkpoint} (config vs checkpoint: ${mismatches.join(', ')}): drop model.lora to continue those adapters, or start from their base`,
+      { details: { path: 'model.lora', checkpoint, mismatches } },
+    );
 }
 
 /** `model.bpe`: a byte-level BPE trained on the training split only (held-out text never seen). */

@@ -1,5 +1,6 @@
 import type { BackendName } from './backend.js';
 import type { ModelConfig } from './family.js';
+import type { LoraOptions } from './lora.js';
 import type { GenerateOptions, Generation } from './policy.js';
 import type { SafeTensor } from './safetensors.js';
 import type { SerializedTokenizer } from './tokenizer-transfer.js';
@@ -19,8 +20,14 @@ export interface WireWeights {
 export interface WorkerInit {
   config: ModelConfig;
   tokenizer: SerializedTokenizer;
+  /** Every parameter; with `lora`, the base's (adapters not folded in). */
   weights: WireWeights;
   backend?: BackendName;
+  /**
+   * Build a LoRA policy: `applyLora(policy, options)` on the policy of `weights` (dropout off:
+   * the worker only generates), then `adapters` (trainable state by `getWeights` names, partial).
+   */
+  lora?: { options: LoraOptions; adapters?: WireWeights };
 }
 
 export type Request =

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BackendName } from './backend.js';
 import type { ModelConfig } from './family.js';
 import type { Reply, Request, WireError, WireWeights, WorkerInit } from './generator-protocol.js';
+import { type LoraOptions, LoraPolicy } from './lora.js';
 import type { GenerateOptions, Generation, Policy } from './policy.js';
 import type { SafeTensor } from './safetensors.js';
 import type { Tokenizer } from './tokenizer.js';
@@ -17,8 +18,24 @@ export interface GeneratorWorkerOptions {
   config: ModelConfig;
   /** Must be serialisable: the byte tokenizer or a tokenizer.json BPE (see `serializeTokenizer`). */
   tokenizer: Tokenizer;
-  /** Every parameter under its HF name, as `policy.readWeights()` returns them. */
+  /**
+   * Every parameter under its HF name, as `policy.readWeights()` returns them; with `lora`, the
+   * base's unmerged parameters, as `loraPolicy.readBaseWeights()` returns them.
+   */
   weights: Map<string, SafeTensor>;
+  /**
+   * Make the worker's policy a LoRA policy: `applyLora` with `options` (as
+   * `loraPolicy.loraOptions()` gives them; dropout is forced off, the worker only generates) on
+   * the policy built from `weights`, then `adapters` set on it (the trainable state under
+   * `getWeights` names, e.g. `loraPolicy.readAdapters()`; any subset).
+   *
+   * Why: a LoRA trainer's updates are its trainable state only (`getWeights()`: the adapters and
+   * the value head, a few MB), and that is what it pushes after every update. A worker holding
+   * the merged weights in a plain policy would need the whole model resent each time (and
+   * rejects the adapter names); a LoRA worker keeps the frozen base once and takes adapter-only
+   * `setWeights` calls. `createGeneratorWorker.fromPolicy(loraPolicy)` sets this up.
+   */
+  lora?: { options: LoraOptions; adapters?: Map<string, SafeTensor> };
   /**
    * The worker's tfjs backend. Default: the caller's active backend when one is set (so the
    * worker computes exactly what the caller would), else `initBackend`'s choice
@@ -59,15 +76,21 @@ export class GeneratorWorker {
   readonly backend: string;
   /** The underlying `worker_threads` Worker (resource usage, event-loop utilisation). */
   readonly thread: Worker;
+  /**
+   * Whether the worker holds a LoRA policy (started with `lora`): `setWeights` then takes its
+   * trainable state (adapters under PEFT names, value head), never base weights.
+   */
+  readonly lora: boolean;
   private readonly pending = new Map<number, PendingCall>();
   private nextId = 1;
   private dead: StepcoderError | undefined;
   private disposing: Promise<void> | undefined;
 
   /** @internal use `createGeneratorWorker`. */
-  constructor(thread: Worker, backend: string) {
+  constructor(thread: Worker, backend: string, lora = false) {
     this.thread = thread;
     this.backend = backend;
+    this.lora = lora;
     thread.on('message', (reply: Reply) => this.onReply(reply));
     thread.on('error', (err) =>
       this.fail(
@@ -127,8 +150,10 @@ export class GeneratorWorker {
   }
 
   /**
-   * Replace the worker's weights (HF names, as `policy.readWeights()` gives them). Applies after
-   * every request made before it. With `transfer` (default) the arrays are detached here.
+   * Replace the worker's weights (HF names, as `policy.readWeights()` gives them; for a LoRA
+   * worker the trainable state, as `loraPolicy.getWeights()` names it: adapters and value head,
+   * while a base weight is refused naming it). Applies after every request made before it. With
+   * `transfer` (default) the arrays are detached here.
    */
   async setWeights(weights: Map<string, SafeTensor>, options: SetWeightsOptions = {}): Promise<void> {
     const prepared = prepareWeights(weights, options.transfer ?? true);
@@ -217,6 +242,7 @@ function fromWireError(e: WireError): StepcoderError {
 function prepareWeights(
   weights: Map<string, SafeTensor>,
   transfer: boolean,
+  seen = new Set<ArrayBufferLike>(),
 ): { wire: WireWeights; transferList: ArrayBuffer[] } {
   if (!(weights instanceof Map)) {
     throw new StepcoderError(
@@ -226,7 +252,6 @@ function prepareWeights(
   }
   const wire: WireWeights = { names: [], shapes: [], data: [] };
   const transferList: ArrayBuffer[] = [];
-  const seen = new Set<ArrayBufferLike>();
   for (const [name, t] of weights) {
     if (!t || !(t.data instanceof Float32Array) || !Array.isArray(t.shape)) {
       throw new StepcoderError(
@@ -328,13 +353,27 @@ function tsxApi(from: string): string {
  */
 export async function createGeneratorWorker(options: GeneratorWorkerOptions): Promise<GeneratorWorker> {
   const tokenizer = serializeTokenizer(options.tokenizer);
-  const { wire, transferList } = prepareWeights(options.weights, options.transfer ?? true);
+  const transfer = options.transfer ?? true;
+  // Shared by the base and the adapters: a buffer both use is transferred once, then copied.
+  const seen = new Set<ArrayBufferLike>();
+  const { wire, transferList } = prepareWeights(options.weights, transfer, seen);
   const init: WorkerInit = {
     config: { ...options.config },
     tokenizer,
     weights: wire,
     backend: options.backend ?? activeBackend(),
   };
+  if (options.lora) {
+    const { options: loraOptions, adapters } = options.lora;
+    if (loraOptions === null || typeof loraOptions !== 'object')
+      throw new StepcoderError('INVALID_OPTIONS', 'generator worker: lora.options must be LoraOptions');
+    init.lora = { options: { ...loraOptions, dropout: 0 } };
+    if (adapters) {
+      const prepared = prepareWeights(adapters, transfer, seen);
+      init.lora.adapters = prepared.wire;
+      transferList.push(...prepared.transferList);
+    }
+  }
   const { script, eval: isEval } = workerScript();
   const thread = new Worker(script, {
     eval: isEval,
@@ -377,20 +416,33 @@ export async function createGeneratorWorker(options: GeneratorWorkerOptions): Pr
     thread.on('error', onError);
     thread.on('exit', onExit);
   });
-  return new GeneratorWorker(thread, backend);
+  return new GeneratorWorker(thread, backend, init.lora !== undefined);
 }
 
 /**
  * A generator worker holding a copy of `policy` (its config, tokenizer and current weights).
- * `backend` defaults to the caller's active one.
+ * `backend` defaults to the caller's active one. A `LoraPolicy` gets a LoRA worker: its base
+ * (unmerged), the same adapter structure and its current adapters (see the `lora` option), so
+ * that a push of its trainable state (`getWeights()`'s tensors as `{ shape, data }`, what the PPO
+ * trainer sends after each update) moves only the adapters and the value head.
  */
 createGeneratorWorker.fromPolicy = async (
   policy: Policy,
-  options: Omit<GeneratorWorkerOptions, 'config' | 'tokenizer' | 'weights' | 'transfer'> = {},
-): Promise<GeneratorWorker> =>
-  createGeneratorWorker({
+  options: Omit<GeneratorWorkerOptions, 'config' | 'tokenizer' | 'weights' | 'transfer' | 'lora'> = {},
+): Promise<GeneratorWorker> => {
+  if (policy instanceof LoraPolicy) {
+    return createGeneratorWorker({
+      ...options,
+      config: policy.config,
+      tokenizer: policy.tokenizer,
+      weights: await policy.readBaseWeights(),
+      lora: { options: policy.loraOptions(), adapters: await policy.readAdapters() },
+    });
+  }
+  return createGeneratorWorker({
     ...options,
     config: policy.config,
     tokenizer: policy.tokenizer,
     weights: await policy.readWeights(),
   });
+};

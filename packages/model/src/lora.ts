@@ -234,6 +234,22 @@ export class LoraPolicy extends Policy {
     }
   }
 
+  /** The dropout-mask counter, for a trainer checkpoint (an exact resume draws the same masks). */
+  checkpointState(): Record<string, unknown> {
+    return { dropoutCalls: this.dropoutCalls };
+  }
+
+  restoreState(state: Record<string, unknown>): void {
+    const calls = state.dropoutCalls;
+    if (typeof calls !== 'number' || !Number.isInteger(calls) || calls < 0)
+      throw new StepcoderError(
+        'CHECKPOINT',
+        `LoRA policy state: dropoutCalls must be a non-negative integer, got ${JSON.stringify(calls)}`,
+        { details: { state } },
+      );
+    this.dropoutCalls = calls;
+  }
+
   protected override linearAdapter(training: boolean): LinearAdapter | undefined {
     if (!this.enabled) return undefined;
     const { scale, dropout, seed } = this.lora;
@@ -367,6 +383,39 @@ export class LoraPolicy extends Policy {
       if (ad) t.dispose();
     }
     return out;
+  }
+
+  /**
+   * Every parameter under its HF name as the base variables hold it: the adapters NOT folded in
+   * (unlike `readWeights`), the value head included. With `loraOptions()` and `readAdapters()`
+   * this rebuilds the policy elsewhere (`applyLora(new Policy(config, tokenizer, base), options)`,
+   * then `setWeights`), e.g. in a generator worker that then takes adapter-only updates.
+   */
+  async readBaseWeights(): Promise<Map<string, SafeTensor>> {
+    this.assertAlive();
+    const out = new Map<string, SafeTensor>();
+    for (const [name, v] of this.vars)
+      out.set(name, { shape: v.shape as number[], data: Float32Array.from(await v.data()) });
+    return out;
+  }
+
+  /**
+   * Options with which `applyLora` rebuilds this adapter structure on the same base: rank, alpha,
+   * useRslora (hence the same scale), dropout, seed, baseModelNameOrPath, and `targetModules` as
+   * the full names of the adapted modules, so they resolve to exactly these modules, in this
+   * order, whatever list or pattern chose them.
+   */
+  loraOptions(): LoraOptions {
+    const l = this.lora;
+    return {
+      rank: l.rank,
+      alpha: l.alpha,
+      dropout: l.dropout,
+      targetModules: l.modules.map((m) => m.module),
+      useRslora: l.useRslora,
+      seed: l.seed,
+      ...(l.baseModelNameOrPath !== null ? { baseModelNameOrPath: l.baseModelNameOrPath } : {}),
+    };
   }
 
   /** A frozen view on the base variables with the adapters off: the KL reference, no copy. */

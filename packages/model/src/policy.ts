@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Rng, StepcoderError, validate } from '@stepcoder/core';
@@ -621,6 +622,18 @@ function familyOfHfConfig(raw: Record<string, unknown>, where: string): 'gpt2' |
 export async function loadPolicy(dir: string, options: LoadPolicyOptions = {}): Promise<Policy> {
   await ensureBackend();
   const configPath = join(dir, 'config.json');
+  // A PEFT adapter directory (what a LoRA policy saves): its base and adapters, as a LoraPolicy.
+  // Imported lazily: lora.ts builds on this module.
+  if (!existsSync(configPath) && existsSync(join(dir, 'adapter_config.json'))) {
+    if (options.frozen)
+      throw new StepcoderError(
+        'INVALID_OPTIONS',
+        `loadPolicy: ${dir} is a LoRA adapter directory; a frozen load needs a model directory (save it with merge: true)`,
+        { details: { dir } },
+      );
+    const { loadLoraPolicy } = await import('./lora.js');
+    return loadLoraPolicy(dir, { tokenizer: options.tokenizer, seed: options.seed });
+  }
   const raw = await readHfConfigJson(dir);
   const familyName = familyOfHfConfig(raw, configPath);
   const generation = await readGenerationConfig(dir);

@@ -35,6 +35,13 @@ export interface TrainablePolicy {
   setWeights(weights: Map<string, tf.Tensor>): void;
   /** Write a folder the model package can load back (`loadPolicy`); optional. */
   save?(dir: string): Promise<void>;
+  /**
+   * Optional: state outside the weights that an exact resume needs (a LoRA policy's dropout-mask
+   * counter), JSON-serialisable; the trainer stores it in its checkpoint and hands it back to
+   * `restoreState` on resume.
+   */
+  checkpointState?(): Record<string, unknown>;
+  restoreState?(state: Record<string, unknown>): void;
   dispose(): void;
 }
 

@@ -111,6 +111,8 @@ interface TrainerState {
   kl: KlControllerState;
   pending: GeneratedBatch | null;
   weights: string[];
+  /** `policy.checkpointState()`, when the policy has one. */
+  policy?: Record<string, unknown>;
 }
 
 declare module '@stepcoder/core' {
@@ -843,6 +845,7 @@ export class Trainer {
       kl: this.kl.state(),
       pending: (this.pending as GeneratedBatch | undefined) ?? null,
       weights: names,
+      ...(this.policy.checkpointState ? { policy: this.policy.checkpointState() } : {}),
     };
     await writeFile(join(dir, STATE_FILE), `${JSON.stringify(state)}\n`);
   }
@@ -870,6 +873,15 @@ export class Trainer {
     this.curriculum.restore(state.curriculum);
     this.kl.restore(state.kl);
     this.pending = state.pending ?? undefined;
+    if (state.policy) {
+      if (!this.policy.restoreState)
+        throw new StepcoderError(
+          'CHECKPOINT',
+          `${join(dir, STATE_FILE)} holds policy state (${Object.keys(state.policy).join(', ')}) this policy cannot restore: resume with the kind of policy that wrote it`,
+          { details: { keys: Object.keys(state.policy) } },
+        );
+      this.policy.restoreState(state.policy);
+    }
     this.stepIndex = state.step;
     this.generatorStale = true;
   }

@@ -160,6 +160,39 @@ describe('LoRA in the trainer', () => {
   });
 });
 
+describe('LoRA dropout across a resume', () => {
+  it('the checkpoint carries the dropout-mask counter, so a resumed run draws the masks the straight run drew', async () => {
+    const N = 2;
+    const opts: LoraOptions = { ...LORA, dropout: 0.3 };
+    const cfg = () =>
+      config({ advantage: 'grpo', executor: ruleExecutor((p) => /^[a-m]/.test(p)), lr: 1e-2 });
+    const a = await loraPolicy(3, opts);
+    const straight = await createTrainer({ ...cfg(), policy: a });
+    await straight.train(2 * N);
+    const expected = await snapshot(a.getWeights());
+    await straight.dispose();
+    a.dispose();
+
+    const b = await loraPolicy(3, opts);
+    const first = await createTrainer({ ...cfg(), policy: b });
+    await first.train(N);
+    const ckpt = join(dir, 'resume-dropout');
+    await first.checkpoint(ckpt);
+    const calls = b.dropoutCalls;
+    expect(calls).toBeGreaterThan(0);
+    await first.dispose();
+    b.dispose();
+
+    const c = await loraPolicy(3, opts);
+    const resumed = await resumeTrainer(ckpt, { ...cfg(), policy: c });
+    expect(c.dropoutCalls).toBe(calls);
+    await resumed.train(N);
+    expect(maxDiff(expected, await snapshot(c.getWeights()))).toBeLessThan(1e-6);
+    await resumed.dispose();
+    c.dispose();
+  });
+});
+
 describe('LoRA learnability: the first-character reward is learnt (40 iterations; full fine-tuning takes 25)', () => {
   // As learning.test.ts: +1 when the completion starts with a lowercase ASCII letter (~0.1 at start).
   for (const advantage of ['gae', 'grpo'] as const) {

@@ -4,11 +4,11 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { createByteTokenizer, createPolicy, type LlamaConfig, readSafeTensors } from '@stepcoder/model';
+import { createPolicy, type LlamaConfig, loadTokenizer, readSafeTensors } from '@stepcoder/model';
 import { describe, expect, it } from 'vitest';
 
 /*
- * The issue's "done when": a user points model.checkpoint at a Hugging Face Llama directory, adds
+ * The issue's "done when": a user points model.checkpoint at a Hugging Face Llama-family directory (Qwen2 here), adds
  * `model.lora`, and runs the real `stepcoder sft`, `train` and `eval` commands unchanged, each in
  * its own process, every stage reading the directory the previous one wrote.
  */
@@ -17,16 +17,22 @@ const run = promisify(execFile);
 const repoRoot = resolve(import.meta.dirname, '../../..');
 const bin = join(repoRoot, 'packages/cli/src/bin.ts');
 
-const MICRO_LLAMA: LlamaConfig = {
+/** Qwen2-shaped (q/k/v biases, tied head, GQA 4:2), a vocabulary padded past the tokenizer's. */
+const MICRO_QWEN2: LlamaConfig = {
   family: 'llama',
-  vocabSize: 258,
+  modelType: 'qwen2',
+  vocabSize: 384,
   nPositions: 256,
   hiddenSize: 32,
   intermediateSize: 48,
   nLayer: 2,
   nHead: 4,
   nKvHead: 2,
+  ropeTheta: 1e6,
+  tieWordEmbeddings: true,
 };
+/** A byte-level BPE tokenizer.json (packages/model/test/fixtures, MIT, made for this project). */
+const BPE = join(repoRoot, 'packages/model/test/fixtures/tiny-bpe/tokenizer.json');
 
 function stepcoder(args: string[]) {
   return run(process.execPath, ['--import', 'tsx', bin, ...args], {
@@ -87,15 +93,16 @@ const common = (outDir: string) => [
   'eval.generatorWorker=true',
 ];
 
-describe('stepcoder sft / train / eval on a Hugging Face Llama directory with model.lora', () => {
+describe('stepcoder sft / train / eval on a Hugging Face Qwen2 directory with model.lora', () => {
   it('trains adapters only, writes PEFT directories that the next command loads, and never touches the base', async () => {
     const root = mkdtempSync(join(tmpdir(), 'stepcoder-hf-lora-'));
     const baseDir = join(root, 'llama-base');
-    const base = await createPolicy({ config: MICRO_LLAMA, tokenizer: createByteTokenizer(), seed: 3 });
+    const base = await createPolicy({ config: MICRO_QWEN2, tokenizer: await loadTokenizer(BPE), seed: 3 });
     await base.save(baseDir);
     base.dispose();
     const hf = JSON.parse(readFileSync(join(baseDir, 'config.json'), 'utf8'));
-    expect(hf.model_type).toBe('llama');
+    expect(hf.model_type).toBe('qwen2');
+    expect(existsSync(join(baseDir, 'tokenizer.json'))).toBe(true);
     const before = digests(baseDir);
     const outDir = join(root, 'run');
 

@@ -2,74 +2,23 @@
 KV-cache generation.
 
 Reads a JSON job from argv[1] ({config, batch, seq, steps, threads, prompt_ids, new_tokens});
-prints one JSON line. The thread count must also be in the environment before this process
-starts (OPENBLAS_NUM_THREADS / OMP_NUM_THREADS: OpenBLAS reads them when it loads, and Debian's
-torch build does not forward torch.set_num_threads to OpenBLAS); bench/model.ts sets them.
-
-The JSON says which BLAS library is actually mapped into this process (the file behind
-libblas.so.3 after the alternatives symlinks), how many threads it runs, and the GEMM rate it
-reaches, so that the caller can refuse a ratio against Debian's reference (netlib) BLAS.
+prints one JSON line: the BLAS actually mapped into this process, its thread count and GEMM rate
+(torch_blas.py, which also says why the thread count must be in the environment), and the rates.
 """
-import ctypes
 import json
 import math
-import os
-import sys
-import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
+import torch
+from torch_blas import bench_ids, blas_report, fastest_seconds, generation_rate, read_job
+from torch_gpt2 import gpt2_forward, init_weights  # noqa: E402  (scripts/, on the path via torch_blas)
 
-import torch  # noqa: E402
-from torch_gpt2 import gpt2_forward, init_weights  # noqa: E402
-
-job = json.loads(sys.argv[1])
-torch.set_num_threads(job["threads"])
-
-
-def loaded_blas():
-    """(realpath, kind, threads) of the BLAS shared object mapped into this process."""
-    torch.ones(64, 64) @ torch.ones(64, 64)  # make sure the library is loaded
-    paths = set()
-    with open("/proc/self/maps") as f:
-        for line in f:
-            parts = line.split()
-            if len(parts) >= 6 and ("blas" in parts[5].lower() or "mkl" in parts[5].lower()):
-                paths.add(os.path.realpath(parts[5]))
-    kind, threads = "unknown", None
-    for p in sorted(paths):
-        name = os.path.basename(p).lower()
-        if "openblas" in p.lower():
-            kind = "OpenBLAS"
-            try:
-                lib = ctypes.CDLL(p)
-                threads = lib.openblas_get_num_threads()
-                config = ctypes.c_char_p
-                lib.openblas_get_config.restype = config
-                kind = "OpenBLAS " + lib.openblas_get_config().decode()
-            except (OSError, AttributeError):
-                pass
-        elif "mkl" in name:
-            kind = "MKL"
-        elif kind == "unknown" and name.startswith("libblas"):
-            kind = "reference BLAS (netlib)"
-    return sorted(paths), kind, threads
-
-
-def gemm_gflops(n=512, reps=20):
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    a @ b
-    start = time.perf_counter()
-    for _ in range(reps):
-        a @ b
-    return 2 * n**3 * reps / (time.perf_counter() - start) / 1e9
-
-
+job = read_job()
 cfg = job["config"]
 w = init_weights(cfg, seed=1)
 params = list(w.values())
 opt = torch.optim.Adam(params, lr=1e-4)
 B, T = job["batch"], job["seq"]
-ids = torch.tensor([[(b * 31 + t * 7) % 256 for t in range(T)] for b in range(B)])
+ids = bench_ids(B, T)
 mask = torch.ones(B, T)
 
 
@@ -123,23 +72,8 @@ def generate(prompt, new_tokens):
     return out
 
 
-paths, kind, blas_threads = loaded_blas()
-result = {"torch": torch.__version__, "threads": torch.get_num_threads(), "blas": kind,
-          "blasFiles": paths, "blasThreads": blas_threads, "gemmGflops": gemm_gflops()}
-step()
-# The fastest step, as bench/model.ts takes for wasm: load from other jobs only slows steps down.
-fastest = math.inf
-for _ in range(job["steps"]):
-    start = time.perf_counter()
-    step()
-    fastest = min(fastest, time.perf_counter() - start)
-result["trainTokensPerSec"] = B * T / fastest
+result = blas_report()
+result["trainTokensPerSec"] = B * T / fastest_seconds(step, job["steps"])
 if job.get("new_tokens"):
-    generate(job["prompt_ids"], 4)
-    best = math.inf
-    for _ in range(2):
-        start = time.perf_counter()
-        n = len(generate(job["prompt_ids"], job["new_tokens"]))
-        best = min(best, time.perf_counter() - start)
-    result["genTokensPerSec"] = n / best
+    result["genTokensPerSec"] = generation_rate(lambda n: generate(job["prompt_ids"], n), job["new_tokens"])
 print(json.dumps(result))

@@ -11,6 +11,7 @@ import {
 } from './forward.js';
 import { sumRows } from './layers.js';
 import { matmul } from './matmul.js';
+import { FUSED_KERNELS, llamaKernelsActive, runFused } from './native.js';
 
 /*
  * The Llama family (Llama 2/3, CodeLlama, DeepSeek-Coder, Qwen2/Qwen2.5-Coder): pre-norm decoder
@@ -217,18 +218,30 @@ export function llamaInitialWeight(name: string, shape: number[], rng: Rng): Flo
  * dx = r · (dx̂ − x̂ · mean(dx̂ · x̂)), dg = Σ dy · x̂.
  */
 export function rmsNorm(x: tf.Tensor, g: tf.Tensor, eps: number, inference = false): tf.Tensor {
-  const forward = (xi: tf.Tensor) => {
+  // With the native kernels: one pass (6 wasm kernels otherwise), x̂ and r kept for the backward.
+  const native = llamaKernelsActive(x, g);
+  if (inference && native)
+    return runFused(FUSED_KERNELS.rmsNorm, { x, g }, { eps, stats: false }) as tf.Tensor;
+  const forward = (xi: tf.Tensor, gi: tf.Tensor) => {
+    if (native) {
+      const [y, xhat, r] = runFused(
+        FUSED_KERNELS.rmsNorm,
+        { x: xi, g: gi },
+        { eps, stats: true },
+      ) as tf.Tensor[];
+      return { y: y!, r: r!, xhat: xhat! };
+    }
     const r = tf.rsqrt(tf.add(tf.mean(tf.square(xi), -1, true), eps));
     const xhat = tf.mul(xi, r);
-    return { r, xhat };
+    return { y: tf.mul(gi, xhat), r, xhat };
   };
-  if (inference) return tf.mul(g, forward(x).xhat);
+  if (inference) return forward(x, g).y;
   const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [xi, gi, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
-    const { r, xhat } = forward(xi);
+    const { y, r, xhat } = forward(xi, gi);
     save([xhat, r, gi]);
     return {
-      value: tf.mul(gi, xhat),
+      value: y,
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
         const d = dy as tf.Tensor;
         const [sx, sr, sg] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
@@ -246,14 +259,30 @@ export function rmsNorm(x: tf.Tensor, g: tf.Tensor, eps: number, inference = fal
  * dg = dy · u · s · (1 + g · (1 − s)), du = dy · g · s.
  */
 export function swiglu(gate: tf.Tensor, up: tf.Tensor, inference = false): tf.Tensor {
-  if (inference) return tf.mul(tf.mul(gate, tf.sigmoid(gate)), up);
+  const native = llamaKernelsActive(gate, up);
+  if (inference)
+    return native
+      ? (runFused(FUSED_KERNELS.swiglu, { g: gate, u: up }, { saved: false }) as tf.Tensor)
+      : tf.mul(tf.mul(gate, tf.sigmoid(gate)), up);
   const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [gi, ui, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
-    const s = tf.sigmoid(gi);
-    const silu = tf.mul(gi, s);
+    let value: tf.Tensor;
+    let s: tf.Tensor;
+    let silu: tf.Tensor;
+    if (native) {
+      [value, s, silu] = runFused(FUSED_KERNELS.swiglu, { g: gi, u: ui }, { saved: true }) as [
+        tf.Tensor,
+        tf.Tensor,
+        tf.Tensor,
+      ];
+    } else {
+      s = tf.sigmoid(gi);
+      silu = tf.mul(gi, s);
+      value = tf.mul(silu, ui);
+    }
     save([ui, s, silu]);
     return {
-      value: tf.mul(silu, ui),
+      value,
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
         const d = dy as tf.Tensor;
         const [su, ss, sl] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
@@ -338,6 +367,8 @@ export function llamaForward(c: ResolvedLlamaConfig, p: ParamLookup, input: Forw
   // [B|1, 1, 1, T, S]: broadcast over KV heads and the query heads of each group.
   const bias5 = tf.reshape(bias, [bias.shape[0]!, 1, 1, t, s]);
   const [cos, sin] = ropeTables(input.positions, hd, c.ropeTheta);
+  // The native kernels (RMSNorm, RoPE + head split + cache append, decode attention, SwiGLU).
+  const native = llamaKernelsActive(x, cos);
   const scale = 1 / Math.sqrt(hd);
   const eps = c.rmsNormEps;
   const oBias = c.attentionBias && c.modelType === 'llama';
@@ -351,27 +382,42 @@ export function llamaForward(c: ResolvedLlamaConfig, p: ParamLookup, input: Forw
       return input.adapter ? input.adapter.adapt(layerName(l, module), xin, y) : y;
     };
     const a = rmsNorm(x, n('input_layernorm.weight'), eps, inference) as tf.Tensor2D;
-    // [B·T, heads·hd] → [B, T, heads, hd], rotated, → [B, heads, T, hd]
-    const heads = (y: tf.Tensor2D, count: number, rope: boolean) => {
+    const past = input.past?.[l];
+    // [B·T, heads·hd] → [B, T, heads, hd], rotated, → [B, heads, T, hd], after the cached positions
+    const heads = (y: tf.Tensor2D, count: number, rope: boolean, cached?: tf.Tensor4D) => {
+      if (native && (inference || !cached))
+        // One native pass instead of ~10 kernels (its gradient is registered for training).
+        return runFused(FUSED_KERNELS.ropeSplit, cached ? { y, cos, sin, past: cached } : { y, cos, sin }, {
+          batch,
+          tokens: t,
+          heads: count,
+          rotate: rope,
+        }) as tf.Tensor4D;
       let r: tf.Tensor = tf.reshape(y, [batch, t, count, hd]);
       if (rope) r = applyRope(r, cos, sin);
-      return tf.transpose(r, [0, 2, 1, 3]) as tf.Tensor4D;
+      const split = tf.transpose(r, [0, 2, 1, 3]) as tf.Tensor4D;
+      return cached ? (tf.concat([cached, split], 2) as tf.Tensor4D) : split;
     };
     const q = heads(proj(a, 'self_attn.q_proj', opt('self_attn.q_proj.bias')), h, true);
-    let k = heads(proj(a, 'self_attn.k_proj', opt('self_attn.k_proj.bias')), kvh, true);
-    let v = heads(proj(a, 'self_attn.v_proj', opt('self_attn.v_proj.bias')), kvh, false);
-    const past = input.past?.[l];
-    if (past) {
-      k = tf.concat([past.k, k], 2);
-      v = tf.concat([past.v, v], 2);
-    }
+    const k = heads(proj(a, 'self_attn.k_proj', opt('self_attn.k_proj.bias')), kvh, true, past?.k);
+    const v = heads(proj(a, 'self_attn.v_proj', opt('self_attn.v_proj.bias')), kvh, false, past?.v);
     present.push({ k, v });
-    // GQA as HF's repeat_kv: query head j uses KV head ⌊j / rep⌋. The rep query heads of a group
-    // are stacked along the rows, so one product per KV head serves them all.
-    const qg = tf.reshape(q, [batch, kvh, rep * t, hd]);
-    const scores = tf.reshape(tf.mul(matmul(qg, k, false, true), scale), [batch, kvh, rep, t, s]);
-    const probs = tf.reshape(tf.softmax(tf.add(scores, bias5)), [batch, kvh, rep * t, s]);
-    const ctx = tf.reshape(matmul(probs, v), [batch, h, t, hd]);
+    let ctx: tf.Tensor;
+    if (t === 1 && inference && native) {
+      // Cached decoding: one fused kernel per layer (query head j reads KV head ⌊j / rep⌋).
+      ctx = runFused(
+        FUSED_KERNELS.attendOne,
+        { q, k, v, bias: tf.reshape(bias, [bias.shape[0]!, s]) },
+        { scale, kvHeads: kvh },
+      ) as tf.Tensor;
+    } else {
+      // GQA as HF's repeat_kv: query head j uses KV head ⌊j / rep⌋. The rep query heads of a
+      // group are stacked along the rows, so one product per KV head serves them all.
+      const qg = tf.reshape(q, [batch, kvh, rep * t, hd]);
+      const scores = tf.reshape(tf.mul(matmul(qg, k, false, true), scale), [batch, kvh, rep, t, s]);
+      const probs = tf.reshape(tf.softmax(tf.add(scores, bias5)), [batch, kvh, rep * t, s]);
+      ctx = tf.reshape(matmul(probs, v), [batch, h, t, hd]);
+    }
     const merged = (
       t === 1
         ? tf.reshape(ctx, [batch, h * hd])

@@ -180,6 +180,10 @@ export const FUSED_KERNELS = {
   gelu: 'StepcoderGelu',
   attendOne: 'StepcoderAttendOne',
   splitHeads: 'StepcoderSplitHeads',
+  rmsNorm: 'StepcoderRmsNorm',
+  ropeSplit: 'StepcoderRopeSplit',
+  ropeMerge: 'StepcoderRopeMerge',
+  swiglu: 'StepcoderSwiglu',
 } as const;
 
 /**
@@ -305,7 +309,7 @@ function makeGelu(native: NativeKernels): tf.KernelFunc {
 function makeAttendOne(native: NativeKernels): tf.KernelFunc {
   return (args) => {
     const { q, k, v, bias } = args.inputs as Record<'q' | 'k' | 'v' | 'bias', tf.TensorInfo>;
-    const { scale } = args.attrs as { scale: number };
+    const { scale, kvHeads } = args.attrs as { scale: number; kvHeads?: number };
     const [b, h, , hd] = q.shape as [number, number, number, number];
     const s = k.shape[2]!;
     const backend = wasmInternals(args.backend);
@@ -323,8 +327,116 @@ function makeAttendOne(native: NativeKernels): tf.KernelFunc {
       heapOffset(backend, bias),
       bias.shape[0]!,
       heapOffset(backend, out),
+      kvHeads ?? h,
     );
     return out;
+  };
+}
+
+/** RMSNorm over the last axis; with `stats`, also x̂ (x's shape) and r (x's shape, last axis 1). */
+function makeRmsNorm(native: NativeKernels): tf.KernelFunc {
+  return (args) => {
+    const { x, g } = args.inputs as { x: tf.TensorInfo; g: tf.TensorInfo };
+    const { eps, stats } = args.attrs as { eps: number; stats: boolean };
+    const d = x.shape[x.shape.length - 1]!;
+    const backend = wasmInternals(args.backend);
+    const y = backend.makeOutput([...x.shape], 'float32');
+    const xhat = stats ? backend.makeOutput([...x.shape], 'float32') : undefined;
+    const rstd = stats ? backend.makeOutput([...x.shape.slice(0, -1), 1], 'float32') : undefined;
+    native.rmsNorm(
+      backend.wasm.HEAPU8.buffer as ArrayBuffer,
+      product(x.shape) / d,
+      d,
+      eps,
+      heapOffset(backend, x),
+      heapOffset(backend, g),
+      heapOffset(backend, y),
+      xhat ? heapOffset(backend, xhat) : -1,
+      rstd ? heapOffset(backend, rstd) : -1,
+    );
+    return xhat && rstd ? [y, xhat, rstd] : y;
+  };
+}
+
+/**
+ * y [B·T, H·hd] → [B,H,P+T,hd]: rotary embedding (cos/sin [B,T,(1,)hd]; `rotate: false` copies),
+ * head transpose and the cached positions `past` [B,H,P,hd] first, in one pass.
+ */
+function makeRopeSplit(native: NativeKernels): tf.KernelFunc {
+  return (args) => {
+    const { y, cos, sin, past } = args.inputs as Record<
+      'y' | 'cos' | 'sin' | 'past',
+      tf.TensorInfo | undefined
+    >;
+    const { batch, tokens, heads, rotate } = args.attrs as {
+      batch: number;
+      tokens: number;
+      heads: number;
+      rotate: boolean;
+    };
+    const hd = y!.shape[1]! / heads;
+    const p = past ? past.shape[2]! : 0;
+    const backend = wasmInternals(args.backend);
+    const out = backend.makeOutput([batch, heads, p + tokens, hd], 'float32');
+    native.ropeSplit(
+      backend.wasm.HEAPU8.buffer as ArrayBuffer,
+      batch,
+      tokens,
+      heads,
+      hd,
+      p,
+      heapOffset(backend, y!),
+      rotate ? heapOffset(backend, cos!) : -1,
+      rotate ? heapOffset(backend, sin!) : -1,
+      past ? heapOffset(backend, past) : 0,
+      heapOffset(backend, out),
+    );
+    return out;
+  };
+}
+
+/** ropeSplit's gradient without a cache: d [B,H,T,hd] → [B·T, H·hd], rotated back. */
+function makeRopeMerge(native: NativeKernels): tf.KernelFunc {
+  return (args) => {
+    const { d, cos, sin } = args.inputs as Record<'d' | 'cos' | 'sin', tf.TensorInfo>;
+    const { rotate } = args.attrs as { rotate: boolean };
+    const [b, h, t, hd] = d.shape as [number, number, number, number];
+    const backend = wasmInternals(args.backend);
+    const out = backend.makeOutput([b * t, h * hd], 'float32');
+    native.ropeMerge(
+      backend.wasm.HEAPU8.buffer as ArrayBuffer,
+      b,
+      t,
+      h,
+      hd,
+      heapOffset(backend, d),
+      rotate ? heapOffset(backend, cos) : -1,
+      rotate ? heapOffset(backend, sin) : -1,
+      heapOffset(backend, out),
+    );
+    return out;
+  };
+}
+
+/** silu(g)·u; with `saved`, also σ(g) and silu(g) for the backward pass. */
+function makeSwiglu(native: NativeKernels): tf.KernelFunc {
+  return (args) => {
+    const { g, u } = args.inputs as { g: tf.TensorInfo; u: tf.TensorInfo };
+    const { saved } = args.attrs as { saved: boolean };
+    const backend = wasmInternals(args.backend);
+    const y = backend.makeOutput([...g.shape], 'float32');
+    const s = saved ? backend.makeOutput([...g.shape], 'float32') : undefined;
+    const silu = saved ? backend.makeOutput([...g.shape], 'float32') : undefined;
+    native.swiglu(
+      backend.wasm.HEAPU8.buffer as ArrayBuffer,
+      product(g.shape),
+      heapOffset(backend, g),
+      heapOffset(backend, u),
+      heapOffset(backend, y),
+      s ? heapOffset(backend, s) : -1,
+      silu ? heapOffset(backend, silu) : -1,
+    );
+    return s && silu ? [y, s, silu] : y;
   };
 }
 
@@ -366,6 +478,34 @@ function registerSplitHeadsGradient(): void {
     },
   });
   splitHeadsGradientRegistered = true;
+}
+
+/**
+ * Gradient of ropeSplit in training (no cache): the inverse rotation and head merge, one native
+ * pass. cos/sin are functions of the positions (constants): their gradients are never taken.
+ */
+let ropeSplitGradientRegistered = false;
+function registerRopeSplitGradient(): void {
+  if (ropeSplitGradientRegistered) return;
+  tf.registerGradient({
+    kernelName: FUSED_KERNELS.ropeSplit,
+    inputsToSave: ['cos', 'sin'],
+    gradFunc: (dy, saved, attrs) => {
+      const [cos, sin] = saved as [tf.Tensor, tf.Tensor];
+      const { rotate } = attrs as unknown as { rotate: boolean };
+      return {
+        y: () => runFused(FUSED_KERNELS.ropeMerge, { d: dy as tf.Tensor, cos, sin }, { rotate }) as tf.Tensor,
+        cos: () => tf.zerosLike(cos),
+        sin: () => tf.zerosLike(sin),
+      };
+    },
+  });
+  ropeSplitGradientRegistered = true;
+}
+
+/** True when the Llama fused kernels (RMSNorm, RoPE, SwiGLU) are registered: native on and a recent addon. */
+export function llamaKernelsActive(...inputs: tf.Tensor[]): boolean {
+  return fusedKernelsActive(...inputs) && tf.getKernel(FUSED_KERNELS.rmsNorm, 'wasm') !== undefined;
 }
 
 async function importNativeModule(): Promise<NativeKernelsModule> {
@@ -442,6 +582,17 @@ export async function enableNativeKernels(
       kernelFunc: makeSplitHeads(native),
     });
     registerSplitHeadsGradient();
+    // Llama's: older builds of the addon lack them, and then the Llama forward keeps tfjs ops.
+    if (typeof native.rmsNorm === 'function') {
+      for (const [kernelName, make] of [
+        [FUSED_KERNELS.rmsNorm, makeRmsNorm],
+        [FUSED_KERNELS.ropeSplit, makeRopeSplit],
+        [FUSED_KERNELS.ropeMerge, makeRopeMerge],
+        [FUSED_KERNELS.swiglu, makeSwiglu],
+      ] as const)
+        tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: make(native) });
+      registerRopeSplitGradient();
+    }
     originalBatchMatMul = original;
   }
   const threads = native.threads();
@@ -496,7 +647,8 @@ export function disableNativeKernels(): void {
   tf.unregisterKernel('BatchMatMul', 'wasm');
   tf.registerKernel(originalBatchMatMul);
   originalBatchMatMul = undefined;
-  for (const name of Object.values(FUSED_KERNELS)) tf.unregisterKernel(name, 'wasm');
+  for (const name of Object.values(FUSED_KERNELS))
+    if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
   if (originalTranspose) {
     tf.unregisterKernel('Transpose', 'wasm');
     tf.registerKernel(originalTranspose);

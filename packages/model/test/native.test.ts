@@ -13,7 +13,7 @@ import {
   nativeKernelsInfo,
   type Policy,
 } from '../src/base.js';
-import { paddedBatch, TEST_CONFIG } from './helpers.js';
+import { LLAMA, paddedBatch, TEST_CONFIG } from './helpers.js';
 
 /*
  * The native kernels (BLAS GEMM, transpose, LayerNorm, GELU, Adam) against tfjs's own wasm
@@ -193,6 +193,70 @@ describe('native kernels on the wasm backend', () => {
     for (const [i, g] of native.entries()) {
       expect(g.ids).toEqual(stock[i]!.ids);
       expect(maxRelDiff(g.logprobs, stock[i]!.logprobs)).toBeLessThan(1e-4);
+    }
+  });
+
+  it("Llama (GQA, rotary, RMSNorm, SwiGLU; Qwen2 biases): the fused kernels give wasm's logits, values and gradients", async () => {
+    for (const config of [
+      LLAMA,
+      { ...LLAMA, modelType: 'qwen2' as const, nKvHead: 1, tieWordEmbeddings: true },
+    ]) {
+      const llama = await createPolicy({ config, tokenizer: createByteTokenizer(), seed: 5 });
+      // Non-trivial norms and biases: unit gains and zero biases would hide a wrong operand.
+      llama.setWeights(
+        new Map(
+          [...(await llama.readWeights())]
+            .filter(([n]) => /norm\.weight$|\.bias$/.test(n))
+            .map(([n, w], i) => [n, seeded(w.shape, 40 + i)]),
+        ),
+        { partial: true },
+      );
+      const { ids, mask } = paddedBatch();
+      const vars = llama.trainableVariables();
+      const { native, stock } = await both(() =>
+        tf.tidy(() => {
+          const forward = llama.apply(ids, mask);
+          const { grads } = tf.variableGrads(() => {
+            const { logits, values } = llama.apply(ids, mask);
+            return tf.add(
+              tf.mean(tf.square(logits)),
+              tf.mean(tf.mul(values, tf.reshape(tf.range(0, 6), [1, 6]))),
+            ) as tf.Scalar;
+          }, vars);
+          return {
+            logits: forward.logits.dataSync().slice(),
+            values: forward.values.dataSync().slice(),
+            grads: vars.map((v) => grads[v.name]!.dataSync().slice()),
+          };
+        }),
+      );
+      expect(maxRelDiff(native.logits, stock.logits)).toBeLessThan(1e-5);
+      expect(maxRelDiff(native.values, stock.values)).toBeLessThan(1e-5);
+      for (const [i, v] of vars.entries())
+        expect(
+          maxRelDiff(native.grads[i]!, stock.grads[i]!),
+          `${config.modelType ?? 'llama'} ${v.name}`,
+        ).toBeLessThan(1e-4);
+      tf.dispose([ids, mask]);
+
+      // Cached decoding of a left-padded batch (GQA decode attention, rotary at each position).
+      const before = tf.memory().numTensors;
+      const gens = await both(async () =>
+        (
+          await llama.generate(['def add(a, b):\n', 'x = 1\n'], {
+            maxNewTokens: 12,
+            temperature: 0,
+            seed: 1,
+            ignoreEos: true,
+          })
+        ).map((g) => ({ ids: g.tokenIds, logprobs: g.logprobs })),
+      );
+      expect(tf.memory().numTensors).toBe(before);
+      for (const [i, g] of gens.native.entries()) {
+        expect(g.ids).toEqual(gens.stock[i]!.ids);
+        expect(maxRelDiff(g.logprobs, gens.stock[i]!.logprobs)).toBeLessThan(1e-4);
+      }
+      llama.dispose();
     }
   });
 

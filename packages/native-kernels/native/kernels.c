@@ -643,17 +643,18 @@ static napi_value gelu(napi_env env, napi_callback_info info) {
 }
 
 /*
- * attendOne(heap, B, H, S, hd, scale, qOff, kOff, vOff, biasOff, biasBatch, outOff): attention of
- * one new query per (batch, head) over S cached keys (KV-cache decoding):
- * out[b,h] = softmax(q[b,h]·K[b,h]ᵀ·scale + bias[b]) · V[b,h]; q [B,H,hd], K/V [B,H,S,hd],
+ * attendOne(heap, B, H, S, hd, scale, qOff, kOff, vOff, biasOff, biasBatch, outOff[, KV]): attention
+ * of one new query per (batch, head) over S cached keys (KV-cache decoding):
+ * out[b,h] = softmax(q[b,h]·K[b,g]ᵀ·scale + bias[b]) · V[b,g], g = h / (H / KV) (grouped-query
+ * attention; KV defaults to H); q [B,H,hd], K/V [B,KV,S,hd],
  * bias [biasBatch,S] additive (biasBatch 1 broadcasts), out [B,H,hd]. Softmax in float32 with
  * the max subtracted, as tfjs computes it.
  */
 static napi_value attend_one(napi_env env, napi_callback_info info) {
-  size_t argc = 12;
-  napi_value argv[12];
+  size_t argc = 13;
+  napi_value argv[13];
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 12) THROW(env, "attendOne: expected 12 arguments");
+  if (argc != 12 && argc != 13) THROW(env, "attendOne: expected 12 or 13 arguments");
   uint8_t *heap;
   size_t len;
   if (!buffer_of(env, argv[0], &heap, &len)) THROW(env, "attendOne: heap must be an ArrayBuffer");
@@ -664,9 +665,14 @@ static napi_value attend_one(napi_env env, napi_callback_info info) {
       !get_int(env, argv[6], &qo) || !get_int(env, argv[7], &ko) || !get_int(env, argv[8], &vo) ||
       !get_int(env, argv[9], &bo) || !get_int(env, argv[10], &bb) || !get_int(env, argv[11], &oo))
     THROW(env, "attendOne: number arguments expected");
-  if (B < 0 || H < 0 || S < 1 || hd < 1 || (bb != 1 && bb != B)) THROW(env, "attendOne: bad sizes");
-  if (!in_bounds(len, qo, B * H * hd) || !in_bounds(len, ko, B * H * S * hd) ||
-      !in_bounds(len, vo, B * H * S * hd) || !in_bounds(len, bo, bb * S) || !in_bounds(len, oo, B * H * hd))
+  /* Grouped-query attention: KV heads (default H); query head h reads KV head h / (H / KV). */
+  int64_t KV = H;
+  if (argc == 13 && !get_int(env, argv[12], &KV)) THROW(env, "attendOne: kvHeads must be an integer");
+  if (B < 0 || H < 0 || S < 1 || hd < 1 || (bb != 1 && bb != B) || KV < 1 || (H > 0 && H % KV != 0))
+    THROW(env, "attendOne: bad sizes");
+  const int64_t rep = H > 0 ? H / KV : 1;
+  if (!in_bounds(len, qo, B * H * hd) || !in_bounds(len, ko, B * KV * S * hd) ||
+      !in_bounds(len, vo, B * KV * S * hd) || !in_bounds(len, bo, bb * S) || !in_bounds(len, oo, B * H * hd))
     THROW(env, "attendOne: operand outside the buffer or misaligned");
   const float scale = (float)scale_d;
   float scores_stack[4096];
@@ -676,8 +682,8 @@ static napi_value attend_one(napi_env env, napi_callback_info info) {
     const float *bias = (const float *)(heap + bo) + (bb == 1 ? 0 : b * S);
     for (int64_t h = 0; h < H; h++) {
       const float *q = (const float *)(heap + qo) + (b * H + h) * hd;
-      const float *K = (const float *)(heap + ko) + (b * H + h) * S * hd;
-      const float *V = (const float *)(heap + vo) + (b * H + h) * S * hd;
+      const float *K = (const float *)(heap + ko) + (b * KV + h / rep) * S * hd;
+      const float *V = (const float *)(heap + vo) + (b * KV + h / rep) * S * hd;
       float *out = (float *)(heap + oo) + (b * H + h) * hd;
       float max = -INFINITY;
       for (int64_t s = 0; s < S; s++) {
@@ -750,6 +756,184 @@ static napi_value split_heads(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * rmsNorm(heap, rows, d, eps, xOff, gOff, yOff, xhatOff, rstdOff): LlamaRMSNorm over the last
+ * axis, y = g·x̂ with x̂ = x·r, r = 1/√(mean(x²) + eps); the mean accumulates in double.
+ * xhatOff/rstdOff < 0 skip those outputs (inference); the backward pass needs them.
+ */
+static napi_value rms_norm(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 9) THROW(env, "rmsNorm: expected 9 arguments");
+  uint8_t *heap;
+  size_t len;
+  if (!buffer_of(env, argv[0], &heap, &len)) THROW(env, "rmsNorm: heap must be an ArrayBuffer");
+  int64_t rows, d, off[5];
+  double eps;
+  if (!get_int(env, argv[1], &rows) || !get_int(env, argv[2], &d) ||
+      napi_get_value_double(env, argv[3], &eps) != napi_ok || rows < 0 || d < 1)
+    THROW(env, "rmsNorm: bad sizes");
+  for (int i = 0; i < 5; i++)
+    if (!get_int(env, argv[4 + i], &off[i])) THROW(env, "rmsNorm: integer offsets expected");
+  const int64_t counts[5] = {rows * d, d, rows * d, rows * d, rows};
+  for (int i = 0; i < 5; i++)
+    if ((i < 3 || off[i] >= 0) && !in_bounds(len, off[i], counts[i]))
+      THROW(env, "rmsNorm: operand outside the buffer or misaligned");
+  const float *x = (const float *)(heap + off[0]);
+  const float *g = (const float *)(heap + off[1]);
+  float *y = (float *)(heap + off[2]);
+  float *xhat = off[3] >= 0 ? (float *)(heap + off[3]) : NULL;
+  float *rstd_out = off[4] >= 0 ? (float *)(heap + off[4]) : NULL;
+  for (int64_t r = 0; r < rows; r++) {
+    const float *xr = x + r * d;
+    double sq = 0;
+    for (int64_t j = 0; j < d; j++) sq += (double)xr[j] * (double)xr[j];
+    const float rstd = (float)(1.0 / sqrt(sq / (double)d + eps));
+    if (rstd_out) rstd_out[r] = rstd;
+    float *yr = y + r * d;
+    float *hr = xhat ? xhat + r * d : NULL;
+    for (int64_t j = 0; j < d; j++) {
+      const float h = xr[j] * rstd;
+      if (hr) hr[j] = h;
+      yr[j] = g[j] * h;
+    }
+  }
+  return NULL;
+}
+
+/*
+ * ropeSplit(heap, B, T, H, hd, P, yOff, cosOff, sinOff, pastOff, outOff): a projection's output
+ * y [B·T, H·hd] → out [B,H,P+T,hd], rotated (HF apply_rotary_pos_emb: o = x·cos + rotate_half(x)·sin,
+ * rotate_half(x) = cat(−x₂, x₁)) with cos/sin [B,T,hd] when cosOff ≥ 0, copied when < 0 (values);
+ * the P cached positions past [B,H,P,hd] come first (P = 0 ignores pastOff). Replaces the reshape,
+ * split, negation, concat, two products, sum, head transpose and cache concat of each of q, k, v.
+ */
+static napi_value rope_split(napi_env env, napi_callback_info info) {
+  size_t argc = 11;
+  napi_value argv[11];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 11) THROW(env, "ropeSplit: expected 11 arguments");
+  uint8_t *heap;
+  size_t len;
+  if (!buffer_of(env, argv[0], &heap, &len)) THROW(env, "ropeSplit: heap must be an ArrayBuffer");
+  int64_t v[10];
+  for (int i = 0; i < 10; i++)
+    if (!get_int(env, argv[i + 1], &v[i])) THROW(env, "ropeSplit: integer arguments expected");
+  const int64_t B = v[0], T = v[1], H = v[2], hd = v[3], P = v[4];
+  const int64_t yOff = v[5], cosOff = v[6], sinOff = v[7], pastOff = v[8], outOff = v[9];
+  const int rotate = cosOff >= 0;
+  if (B < 0 || T < 0 || H < 1 || hd < 1 || P < 0 || (rotate && hd % 2 != 0)) THROW(env, "ropeSplit: bad sizes");
+  const int64_t S = P + T;
+  if (!in_bounds(len, yOff, B * T * H * hd) || !in_bounds(len, outOff, B * H * S * hd) ||
+      (rotate && (!in_bounds(len, cosOff, B * T * hd) || !in_bounds(len, sinOff, B * T * hd))) ||
+      (P > 0 && !in_bounds(len, pastOff, B * H * P * hd)))
+    THROW(env, "ropeSplit: operand outside the buffer or misaligned");
+  const float *y = (const float *)(heap + yOff);
+  float *out = (float *)(heap + outOff);
+  const int64_t half = hd / 2;
+  for (int64_t b = 0; b < B; b++)
+    for (int64_t h = 0; h < H; h++) {
+      float *obh = out + (b * H + h) * S * hd;
+      if (P > 0) memcpy(obh, (const float *)(heap + pastOff) + (b * H + h) * P * hd, (size_t)(P * hd) * 4);
+      for (int64_t t = 0; t < T; t++) {
+        const float *x = y + ((b * T + t) * H + h) * hd;
+        float *o = obh + (P + t) * hd;
+        if (!rotate) {
+          memcpy(o, x, (size_t)hd * 4);
+          continue;
+        }
+        const float *c = (const float *)(heap + cosOff) + (b * T + t) * hd;
+        const float *s = (const float *)(heap + sinOff) + (b * T + t) * hd;
+        for (int64_t j = 0; j < half; j++) {
+          o[j] = x[j] * c[j] + (-x[j + half]) * s[j];
+          o[j + half] = x[j + half] * c[j + half] + x[j] * s[j + half];
+        }
+      }
+    }
+  return NULL;
+}
+
+/*
+ * ropeMerge(heap, B, T, H, hd, dOff, cosOff, sinOff, outOff): the gradient of ropeSplit without a
+ * cache: d [B,H,T,hd] → out [B·T, H·hd], rotated back (dx₁ = d₁·cos₁ + d₂·sin₂,
+ * dx₂ = d₂·cos₂ − d₁·sin₁) when cosOff ≥ 0, else only the head merge.
+ */
+static napi_value rope_merge(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 9) THROW(env, "ropeMerge: expected 9 arguments");
+  uint8_t *heap;
+  size_t len;
+  if (!buffer_of(env, argv[0], &heap, &len)) THROW(env, "ropeMerge: heap must be an ArrayBuffer");
+  int64_t v[8];
+  for (int i = 0; i < 8; i++)
+    if (!get_int(env, argv[i + 1], &v[i])) THROW(env, "ropeMerge: integer arguments expected");
+  const int64_t B = v[0], T = v[1], H = v[2], hd = v[3];
+  const int64_t dOff = v[4], cosOff = v[5], sinOff = v[6], outOff = v[7];
+  const int rotate = cosOff >= 0;
+  if (B < 0 || T < 0 || H < 1 || hd < 1 || (rotate && hd % 2 != 0)) THROW(env, "ropeMerge: bad sizes");
+  if (!in_bounds(len, dOff, B * H * T * hd) || !in_bounds(len, outOff, B * T * H * hd) ||
+      (rotate && (!in_bounds(len, cosOff, B * T * hd) || !in_bounds(len, sinOff, B * T * hd))))
+    THROW(env, "ropeMerge: operand outside the buffer or misaligned");
+  const float *d = (const float *)(heap + dOff);
+  float *out = (float *)(heap + outOff);
+  const int64_t half = hd / 2;
+  for (int64_t b = 0; b < B; b++)
+    for (int64_t h = 0; h < H; h++)
+      for (int64_t t = 0; t < T; t++) {
+        const float *g = d + ((b * H + h) * T + t) * hd;
+        float *o = out + ((b * T + t) * H + h) * hd;
+        if (!rotate) {
+          memcpy(o, g, (size_t)hd * 4);
+          continue;
+        }
+        const float *c = (const float *)(heap + cosOff) + (b * T + t) * hd;
+        const float *s = (const float *)(heap + sinOff) + (b * T + t) * hd;
+        for (int64_t j = 0; j < half; j++) {
+          o[j] = g[j] * c[j] + g[j + half] * s[j + half];
+          o[j + half] = g[j + half] * c[j + half] - g[j] * s[j];
+        }
+      }
+  return NULL;
+}
+
+/*
+ * swiglu(heap, n, gOff, uOff, yOff, sOff, siluOff): Llama's MLP gate y = silu(g)·u = g·σ(g)·u;
+ * σ(g) and silu(g) are written at sOff/siluOff when ≥ 0 (the backward pass needs them).
+ */
+static napi_value swiglu(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 7) THROW(env, "swiglu: expected 7 arguments");
+  uint8_t *heap;
+  size_t len;
+  if (!buffer_of(env, argv[0], &heap, &len)) THROW(env, "swiglu: heap must be an ArrayBuffer");
+  int64_t n, off[5];
+  if (!get_int(env, argv[1], &n) || n < 0) THROW(env, "swiglu: bad size");
+  for (int i = 0; i < 5; i++)
+    if (!get_int(env, argv[i + 2], &off[i])) THROW(env, "swiglu: integer arguments expected");
+  for (int i = 0; i < 5; i++)
+    if ((i < 3 || off[i] >= 0) && !in_bounds(len, off[i], n))
+      THROW(env, "swiglu: operand outside the buffer or misaligned");
+  const float *g = (const float *)(heap + off[0]);
+  const float *u = (const float *)(heap + off[1]);
+  float *y = (float *)(heap + off[2]);
+  float *s_out = off[3] >= 0 ? (float *)(heap + off[3]) : NULL;
+  float *silu_out = off[4] >= 0 ? (float *)(heap + off[4]) : NULL;
+  for (int64_t i = 0; i < n; i++) {
+    const float gi = g[i];
+    const float s = 1.0f / (1.0f + expf(-gi));
+    const float silu = gi * s;
+    if (s_out) s_out[i] = s;
+    if (silu_out) silu_out[i] = silu;
+    y[i] = silu * u[i];
+  }
+  return NULL;
+}
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"load", NULL, load, NULL, NULL, NULL, napi_default, NULL},
@@ -765,6 +949,10 @@ NAPI_MODULE_INIT() {
       {"gelu", NULL, gelu, NULL, NULL, NULL, napi_default, NULL},
       {"attendOne", NULL, attend_one, NULL, NULL, NULL, napi_default, NULL},
       {"splitHeads", NULL, split_heads, NULL, NULL, NULL, napi_default, NULL},
+      {"rmsNorm", NULL, rms_norm, NULL, NULL, NULL, napi_default, NULL},
+      {"ropeSplit", NULL, rope_split, NULL, NULL, NULL, napi_default, NULL},
+      {"ropeMerge", NULL, rope_merge, NULL, NULL, NULL, napi_default, NULL},
+      {"swiglu", NULL, swiglu, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

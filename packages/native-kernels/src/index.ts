@@ -143,8 +143,9 @@ export interface NativeKernels {
   gelu(heap: ArrayBuffer, n: number, xOffset: number, yOffset: number, sOffset: number): void;
   /**
    * KV-cache decoding attention, one new query per (batch, head): out [B,H,hd] =
-   * softmax(q·Kᵀ·scale + bias) · V with q [B,H,hd], K and V [B,H,S,hd], an additive bias
-   * [biasBatch,S] (biasBatch 1 broadcasts over the batch).
+   * softmax(q·Kᵀ·scale + bias) · V with q [B,H,hd], K and V [B,KV,S,hd], an additive bias
+   * [biasBatch,S] (biasBatch 1 broadcasts over the batch). Grouped-query attention: query head h
+   * reads KV head h / (H / KV); `kvHeads` defaults to `heads` (multi-head attention).
    */
   attendOne(
     heap: ArrayBuffer,
@@ -159,6 +160,7 @@ export interface NativeKernels {
     biasOffset: number,
     biasBatch: number,
     outOffset: number,
+    kvHeads?: number,
   ): void;
   /**
    * GPT-2's fused qkv [B·T, 3·H·hd] → q [B,H,T,hd] and k, v [B,H,P+T,hd], the P cached positions
@@ -177,6 +179,61 @@ export interface NativeKernels {
     qOffset: number,
     kOffset: number,
     vOffset: number,
+  ): void;
+  /**
+   * LlamaRMSNorm over the last axis of x [rows, d]: y = g·x̂, x̂ = x·r, r = 1/√(mean(x²) + eps)
+   * (mean in double). x̂ [rows, d] and r [rows] are written when their offsets are ≥ 0.
+   */
+  rmsNorm(
+    heap: ArrayBuffer,
+    rows: number,
+    d: number,
+    eps: number,
+    xOffset: number,
+    gOffset: number,
+    yOffset: number,
+    xhatOffset: number,
+    rstdOffset: number,
+  ): void;
+  /**
+   * A projection y [B·T, H·hd] → out [B,H,P+T,hd]: rotary embedding (HF's apply_rotary_pos_emb,
+   * cos/sin [B,T,hd]; cosOffset < 0 copies without rotating), head transpose, and the P cached
+   * positions past [B,H,P,hd] first (P = 0 ignores pastOffset).
+   */
+  ropeSplit(
+    heap: ArrayBuffer,
+    batch: number,
+    tokens: number,
+    heads: number,
+    headDim: number,
+    past: number,
+    yOffset: number,
+    cosOffset: number,
+    sinOffset: number,
+    pastOffset: number,
+    outOffset: number,
+  ): void;
+  /** ropeSplit's gradient (no cache): d [B,H,T,hd] → [B·T, H·hd], rotated back (cosOffset < 0: merge only). */
+  ropeMerge(
+    heap: ArrayBuffer,
+    batch: number,
+    tokens: number,
+    heads: number,
+    headDim: number,
+    dOffset: number,
+    cosOffset: number,
+    sinOffset: number,
+    outOffset: number,
+  ): void;
+  /** Llama's MLP gate y = silu(g)·u over n floats; σ(g) and silu(g) are written at offsets ≥ 0. */
+  swiglu(
+    heap: ArrayBuffer,
+    n: number,
+    gOffset: number,
+    uOffset: number,
+    yOffset: number,
+    sOffset: number,
+    siluOffset: number,
   ): void;
 }
 
@@ -249,6 +306,10 @@ interface Addon {
   gelu(...args: unknown[]): void;
   attendOne(...args: unknown[]): void;
   splitHeads(...args: unknown[]): void;
+  rmsNorm(...args: unknown[]): void;
+  ropeSplit(...args: unknown[]): void;
+  ropeMerge(...args: unknown[]): void;
+  swiglu(...args: unknown[]): void;
 }
 
 /** Where the addon is built: `build/Release` beside `src/` and `dist/`. */
@@ -494,6 +555,10 @@ export function loadNativeKernels(options: LoadNativeKernelsOptions = {}): Nativ
     gelu: (...args) => native.gelu(...args),
     attendOne: (...args) => native.attendOne(...args),
     splitHeads: (...args) => native.splitHeads(...args),
+    rmsNorm: (...args) => native.rmsNorm(...args),
+    ropeSplit: (...args) => native.ropeSplit(...args),
+    ropeMerge: (...args) => native.ropeMerge(...args),
+    swiglu: (...args) => native.swiglu(...args),
     adam: (...args) => native.adam(...args),
   };
 }

@@ -51,7 +51,7 @@ export function matmul(a: tf.Tensor, b: tf.Tensor, transposeA = false, transpose
   }
   if (!slowFlags()) return tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D, transposeA, transposeB);
   const ea = transposeA ? transposeLast(a) : a;
-  const eb = transposeB ? transposeLast(b) : b;
+  const eb = transposeB ? (cachedTranspose(b) ?? transposeLast(b)) : b;
   if (a.rank === 2) return mm2d(ea, eb);
   return tf.matMul(ea as tf.Tensor3D, eb as tf.Tensor3D);
 }
@@ -62,4 +62,50 @@ export function transposeLast(x: tf.Tensor): tf.Tensor {
   perm[x.rank - 2] = x.rank - 1;
   perm[x.rank - 1] = x.rank - 2;
   return tf.transpose(x, perm);
+}
+
+/*
+ * Llama's nn.Linear weights are [out, in], so every product is x · Wᵀ: on stock wasm each one
+ * transposes W first (above), and a cached decoding step did that for every weight at every
+ * token (14 tokens/s on LLAMA_MINI, 46 ms of transposes per token). Inside
+ * `withTransposedWeights` the transposed copy of each variable is made once and reused: no
+ * gradient is ever taken there (generation), and an assigned variable gets a new dataId, so a
+ * stale copy is never used. The copies are freed when the scope ends.
+ */
+let transposeCache: Map<object, tf.Tensor> | undefined;
+/** Scopes open now: generations may interleave on one thread (awaits), so the last one frees. */
+let transposeScopes = 0;
+
+function cachedTranspose(b: tf.Tensor): tf.Tensor | undefined {
+  // A product recorded for a gradient (a training step interleaving with a generation) must
+  // take W itself: the cached copy is not on the tape.
+  const recording = (tf.engine().state as unknown as { gradientDepth: number }).gradientDepth > 0;
+  if (!transposeCache || recording || b.rank !== 2 || !(b instanceof tf.Variable)) return undefined;
+  let t = transposeCache.get(b.dataId);
+  if (!t) {
+    t = tf.keep(transposeLast(b));
+    transposeCache.set(b.dataId, t);
+  }
+  return t;
+}
+
+/**
+ * Run `fn` (inference only: no gradient may be taken inside) with each weight's transpose made
+ * once instead of at every product. Only stock wasm needs it (the native kernels and the other
+ * backends take transpose flags for free); elsewhere it just runs `fn`. Overlapping calls share
+ * one cache, freed when the last ends.
+ */
+export async function withTransposedWeights<T>(fn: () => Promise<T>): Promise<T> {
+  if (!transposeCache && !slowFlags()) return fn();
+  transposeCache ??= new Map();
+  transposeScopes++;
+  try {
+    return await fn();
+  } finally {
+    if (--transposeScopes === 0) {
+      const cache = transposeCache;
+      transposeCache = undefined;
+      tf.dispose([...cache.values()]);
+    }
+  }
 }

@@ -17,6 +17,7 @@ import { type LayerCache, type LinearAdapter, oneHotFloat, positionsFromMask, va
 import { readGenerationConfig, readHfConfigJson, readHfWeights, writeGenerationConfig } from './hf-dir.js';
 import { loadTokenizer } from './hf-tokenizer.js';
 import { fromHfLlamaConfig, SUPPORTED_MODEL_TYPES } from './llama.js';
+import { withTransposedWeights } from './matmul.js';
 import { readSafeTensors, type SafeTensor, writeSafeTensors } from './safetensors.js';
 import { logprobOf, sampleToken, scoringTemperature } from './sampling.js';
 import { createByteTokenizer, type Tokenizer } from './tokenizer.js';
@@ -293,6 +294,10 @@ export class Policy {
   }
 
   async generate(prompts: string[], options: GenerateOptions): Promise<Generation[]> {
+    return withTransposedWeights(() => this.generateUncached(prompts, options));
+  }
+
+  private async generateUncached(prompts: string[], options: GenerateOptions): Promise<Generation[]> {
     this.assertAlive();
     const opts = validate(generateOptionsSchema, options, 'generate options') as GenerateOptions;
     if (opts.maxNewTokens >= this.config.nPositions) {

@@ -61,7 +61,7 @@ export function modelFamily(config: ResolvedModelConfig): ModelFamily {
     parameterShapes: () => parameterShapes(c),
     initialWeight: (name, shape, rng) => initialWeight(name, shape, c, rng),
     forward: (p, input) => gpt2Forward(c, p, input),
-    lmHead: (p, hidden) => lmHead(p, hidden),
+    lmHead: (p, hidden, frozen) => lmHead(p, hidden, frozen),
     toHfConfig: (extra) => toHfConfig(c, extra),
     extraEosTokenIds: [],
   };

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ResolvedGPT2Config } from './config.js';
 import { gelu, layerNorm, linear } from './layers.js';
-import { matmul } from './matmul.js';
+import { frozenProduct, matmul } from './matmul.js';
 import { FUSED_KERNELS, fusedKernelsActive, runFused } from './native.js';
 
 /** One layer's cached keys and values, [B, H, S, headDim]. */
@@ -99,8 +99,11 @@ export function gpt2Forward(config: ResolvedGPT2Config, p: ParamLookup, input: F
   const flatPos = tf.reshape(input.positions, [batch * t]) as tf.Tensor1D;
   const wte = p('transformer.wte.weight');
   const wpe = p('transformer.wpe.weight');
-  const tok = input.differentiable ? embedDifferentiable(wte, flatIds) : tf.gather(wte, flatIds);
-  const pos = input.differentiable ? embedDifferentiable(wpe, flatPos) : tf.gather(wpe, flatPos);
+  // Frozen base (LoRA): no weight gradients, so the embeddings need none either (a plain gather).
+  const frozen = input.differentiable && (input.adapter?.frozenBase ?? false);
+  const embed = input.differentiable && !frozen;
+  const tok = embed ? embedDifferentiable(wte, flatIds) : tf.gather(wte, flatIds);
+  const pos = embed ? embedDifferentiable(wpe, flatPos) : tf.gather(wpe, flatPos);
   let x = tf.add(tok, pos) as tf.Tensor2D; // [B*T, D]
   const pastLen = input.past?.[0]?.k.shape[2] ?? 0;
   const s = pastLen + t;
@@ -116,7 +119,11 @@ export function gpt2Forward(config: ResolvedGPT2Config, p: ParamLookup, input: F
     const adapt = (module: string, xin: tf.Tensor2D, y: tf.Tensor2D) =>
       input.adapter ? input.adapter.adapt(`transformer.h.${l}.${module}`, xin, y) : y;
     const a = layerNorm(x, n('ln_1.weight'), n('ln_1.bias'), eps, inference) as tf.Tensor2D;
-    const qkv = adapt('attn.c_attn', a, linear(a, n('attn.c_attn.weight'), n('attn.c_attn.bias'), inference));
+    const qkv = adapt(
+      'attn.c_attn',
+      a,
+      linear(a, n('attn.c_attn.weight'), n('attn.c_attn.bias'), inference, undefined, frozen),
+    );
     const past = input.past?.[l];
     let q: tf.Tensor4D;
     let kh: tf.Tensor4D;
@@ -168,24 +175,32 @@ export function gpt2Forward(config: ResolvedGPT2Config, p: ParamLookup, input: F
     x = adapt(
       'attn.c_proj',
       merged,
-      linear(merged, n('attn.c_proj.weight'), n('attn.c_proj.bias'), inference, x),
+      linear(merged, n('attn.c_proj.weight'), n('attn.c_proj.bias'), inference, x, frozen),
     );
     const m = layerNorm(x, n('ln_2.weight'), n('ln_2.bias'), eps, inference) as tf.Tensor2D;
-    const fc = adapt('mlp.c_fc', m, linear(m, n('mlp.c_fc.weight'), n('mlp.c_fc.bias'), inference));
+    const fc = adapt(
+      'mlp.c_fc',
+      m,
+      linear(m, n('mlp.c_fc.weight'), n('mlp.c_fc.bias'), inference, undefined, frozen),
+    );
     const up = gelu(fc, inference) as tf.Tensor2D;
-    x = adapt('mlp.c_proj', up, linear(up, n('mlp.c_proj.weight'), n('mlp.c_proj.bias'), inference, x));
+    x = adapt(
+      'mlp.c_proj',
+      up,
+      linear(up, n('mlp.c_proj.weight'), n('mlp.c_proj.bias'), inference, x, frozen),
+    );
   }
   const out = layerNorm(x, p('transformer.ln_f.weight'), p('transformer.ln_f.bias'), eps, inference);
   return { hidden: tf.reshape(out, [batch, t, d]) as tf.Tensor3D, present };
 }
 
 /** Tied LM head: hidden [..., D] · wteᵀ → logits [..., V]. */
-export function lmHead(p: ParamLookup, hidden: tf.Tensor): tf.Tensor {
+export function lmHead(p: ParamLookup, hidden: tf.Tensor, frozen = false): tf.Tensor {
   const shape = hidden.shape;
   const d = shape[shape.length - 1]!;
   const wte = p('transformer.wte.weight') as tf.Tensor2D;
   const flat = tf.reshape(hidden, [-1, d]) as tf.Tensor2D;
-  const logits = matmul(flat, wte, false, true);
+  const logits = frozen ? frozenProduct(flat, wte) : matmul(flat, wte, false, true);
   return tf.reshape(logits, [...shape.slice(0, -1), wte.shape[0]]);
 }
 

@@ -121,8 +121,11 @@ export function linear(
   b: tf.Tensor,
   inference = false,
   residual?: tf.Tensor2D,
+  frozen = false,
 ): tf.Tensor2D {
-  if (!fusedKernelsActive(x, w, b, ...(residual ? [residual] : []))) {
+  const fused = fusedKernelsActive(x, w, b, ...(residual ? [residual] : []));
+  if (frozen && !inference) return frozenLinear(x, w, b, fused, residual);
+  if (!fused) {
     const y = tf.add(matmul(x, w), b) as tf.Tensor2D;
     return residual ? (tf.add(residual, y) as tf.Tensor2D) : y;
   }
@@ -144,4 +147,38 @@ export function linear(
     };
   });
   return (residual ? f(x, w, b, residual) : f(x, w, b)) as tf.Tensor2D;
+}
+
+/**
+ * `linear` with frozen w and b (LoRA's base): a gradient for x (and the residual) only. w and b
+ * are captured, not inputs, so the backward pass computes no dW or db (a customGrad yields every
+ * input's gradient, and they would all be held until the backward pass ends).
+ */
+function frozenLinear(
+  x: tf.Tensor2D,
+  w: tf.Tensor,
+  b: tf.Tensor,
+  fused: boolean,
+  residual?: tf.Tensor2D,
+): tf.Tensor2D {
+  const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    args.pop(); // save: nothing to keep beyond the captured w
+    const [xi, ri] = args as [tf.Tensor2D, tf.Tensor2D | undefined];
+    let value: tf.Tensor;
+    if (fused)
+      value = runFused(FUSED_KERNELS.linear, ri ? { x: xi, w, b, r: ri } : { x: xi, w, b }) as tf.Tensor;
+    else {
+      const y = tf.add(matmul(xi, w), b);
+      value = ri ? tf.add(ri, y) : y;
+    }
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[]) => {
+        const d = dy as tf.Tensor2D;
+        const dx = matmul(d, w, false, true);
+        return ri ? [dx, d] : [dx];
+      },
+    };
+  });
+  return (residual ? f(x, residual) : f(x)) as tf.Tensor2D;
 }

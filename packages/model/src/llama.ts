@@ -10,7 +10,7 @@ import {
   type ParamLookup,
 } from './forward.js';
 import { sumRows } from './layers.js';
-import { matmul } from './matmul.js';
+import { frozenProduct, matmul } from './matmul.js';
 import { FUSED_KERNELS, llamaKernelsActive, runFused } from './native.js';
 
 /*
@@ -298,23 +298,6 @@ export function swiglu(gate: tf.Tensor, up: tf.Tensor, inference = false): tf.Te
 export function denseOutIn(x: tf.Tensor2D, w: tf.Tensor, b?: tf.Tensor, frozen = false): tf.Tensor2D {
   const y = (frozen ? frozenProduct(x, w) : matmul(x, w, false, true)) as tf.Tensor2D;
   return b ? (tf.add(y, b) as tf.Tensor2D) : y;
-}
-
-/**
- * x · Wᵀ with a gradient for x only (dx = dy · W): W is captured, not an input, so the backward
- * pass computes no dW. A customGrad's gradient function yields every input's gradient and they
- * live until the backward pass ends, so with frozen (LoRA) base weights a plain product would
- * hold a full set of unused weight gradients at the peak.
- */
-export function frozenProduct(x: tf.Tensor, w: tf.Tensor): tf.Tensor {
-  const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-    const [xi] = args as [tf.Tensor];
-    return {
-      value: matmul(xi, w, false, true),
-      gradFunc: (dy: tf.Tensor | tf.Tensor[]) => [matmul(dy as tf.Tensor, w)],
-    };
-  });
-  return f(x);
 }
 
 /**

@@ -109,3 +109,20 @@ export async function withTransposedWeights<T>(fn: () => Promise<T>): Promise<T>
     }
   }
 }
+
+/**
+ * x · Wᵀ with a gradient for x only (dx = dy · W): W is captured, not an input, so the backward
+ * pass computes no dW. A customGrad's gradient function yields every input's gradient and they
+ * live until the backward pass ends, so with frozen (LoRA) base weights a plain product would
+ * hold a full set of unused weight gradients at the peak.
+ */
+export function frozenProduct(x: tf.Tensor, w: tf.Tensor): tf.Tensor {
+  const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [xi] = args as [tf.Tensor];
+    return {
+      value: matmul(xi, w, false, true),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[]) => [matmul(dy as tf.Tensor, w)],
+    };
+  });
+  return f(x);
+}

@@ -440,3 +440,101 @@ async function baseBytes(): Promise<number> {
   p.dispose();
   return n;
 }
+
+describe('LoRA gradients through the frozen base', () => {
+  /** The loss of trainStep, on logits and values. */
+  const loss = (policy: Policy) => {
+    const { logits, values } = policy.apply(tf.tensor2d(IDS, [2, 8], 'int32'), tf.tensor2d(MASK, [2, 8]));
+    const target = tf.reshape(tf.oneHot(tf.tensor1d([104, 105], 'int32'), 258), [2, 1, 258]);
+    return tf.add(
+      tf.neg(tf.mean(tf.mul(tf.logSoftmax(logits), tf.cast(target, 'float32')))),
+      tf.mean(tf.square(values)),
+    ) as tf.Scalar;
+  };
+
+  // dL/dB = s·G·Aᵀ and dL/dA = s·Bᵀ·G, G = dL/dW of the merged model in [out, in] layout: the
+  // adapters' gradients must be what the chain rule gives through a plain, fully trainable copy.
+  for (const [family, config, targets] of [
+    ['llama', LLAMA, 'all-linear'],
+    ['qwen2', QWEN2, 'all-linear'],
+    ['gpt2', GPT2, ['c_attn', 'attn.c_proj', 'c_fc', 'mlp.c_proj']],
+  ] as const) {
+    it(`${family}: adapter gradients equal the chain rule through the merged model`, async () => {
+      const lora = applyLora(await randomPolicy(config, 21), {
+        rank: 4,
+        alpha: 8,
+        targetModules: targets as string[] | string,
+        seed: 3,
+      });
+      // Non-zero B, so dL/dA is not zero.
+      const rng = new Rng(5).split('B');
+      const bs = new Map(
+        lora.adapterVariables().map(({ module, b }) => [
+          peftTensorName(module, 'B'),
+          tf.tensor(
+            Float32Array.from({ length: b.size }, () => rng.normal() * 0.05),
+            b.shape,
+          ),
+        ]),
+      );
+      lora.setWeights(bs, { partial: true });
+      tf.dispose([...bs.values()]);
+      const vars = lora.trainableVariables();
+      const { grads } = tf.variableGrads(() => loss(lora), vars);
+      // No kernel of a backward step outputs a frozen weight's shape: no dW is computed for them.
+      // (15 = 3×5 rows: no activation shares a dimension with a weight here.)
+      const frozenShapes = new Set(
+        [...(await lora.readWeights())]
+          .filter(([n, w]) => w.shape.length === 2 && !n.startsWith('v_head.'))
+          .map(([, w]) => `${w.shape}`),
+      );
+      const ids = tf.tensor2d(
+        Array.from({ length: 15 }, (_, i) => (i * 37) % 256),
+        [3, 5],
+        'int32',
+      );
+      const profile = await tf.profile(() =>
+        Object.values(
+          tf.variableGrads(() => tf.sum(tf.square(lora.apply(ids).logits)) as tf.Scalar, vars).grads,
+        ),
+      );
+      ids.dispose();
+      const products = profile.kernels.filter((k) => /MatMul|StepcoderLinear/.test(k.name));
+      expect(products.length).toBeGreaterThan(0);
+      const dW = products.filter((k) =>
+        k.outputShapes.some((sh) => sh.length === 2 && frozenShapes.has(`${sh}`)),
+      );
+      expect(dW.map((k) => `${k.name} ${JSON.stringify(k.outputShapes)}`)).toEqual([]);
+      const merged = await lora.readWeights();
+      const plain = await createPolicy({ config, tokenizer, seed: 0 });
+      plain.setWeights(new Map([...merged].map(([n, w]) => [n, tf.tensor(w.data, w.shape)])));
+      const plainVars = new Map([...plain.variableNames()].map(([vname, hf]) => [hf, vname]));
+      const full = tf.variableGrads(() => loss(plain), plain.trainableVariables()).grads;
+      const scale = lora.lora.scale;
+      for (const spec of lora.lora.modules) {
+        const ad = lora.adapterVariables().find((a) => a.module === spec.module)!;
+        let g = full[plainVars.get(spec.weight)!]!;
+        if (spec.fanInFanOut) g = tf.transpose(g); // GPT-2 Conv1D stores W as [in, out]
+        const wantB = tf.mul(tf.matMul(g, ad.a, false, true), scale);
+        const wantA = tf.mul(tf.matMul(ad.b, g, true, false), scale);
+        expect(maxRel(await grads[ad.b.name]!.data(), await wantB.data()), `${spec.module} B`).toBeLessThan(
+          1e-4,
+        );
+        expect(maxRel(await grads[ad.a.name]!.data(), await wantA.data()), `${spec.module} A`).toBeLessThan(
+          1e-4,
+        );
+        tf.dispose([wantA, wantB]);
+      }
+      // The value head trains in both: the same gradient.
+      for (const n of ['v_head.summary.weight', 'v_head.summary.bias']) {
+        const mine = vars.find((v) => lora.variableNames().get(v.name) === n)!;
+        expect(maxRel(await grads[mine.name]!.data(), await full[plainVars.get(n)!]!.data()), n).toBeLessThan(
+          1e-4,
+        );
+      }
+      tf.dispose([...Object.values(grads), ...Object.values(full)]);
+      plain.dispose();
+      lora.dispose();
+    });
+  }
+});

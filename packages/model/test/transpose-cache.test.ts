@@ -24,7 +24,7 @@ afterAll(() => policy.dispose());
 
 const opts = { maxNewTokens: 16, temperature: 0.9, seed: 4, ignoreEos: true };
 
-async function transposesDuring(f: () => Promise<unknown>): Promise<number> {
+async function transposesDuring(f: () => Promise<void>): Promise<number> {
   const info = await tf.profile(f);
   return info.kernels.filter((k) => k.name === 'Transpose').length;
 }

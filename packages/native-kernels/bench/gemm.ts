@@ -11,12 +11,17 @@
  * OpenBLAS is measured with the core type this environment pins (when it pins one, as the demo
  * runs) and with the core OpenBLAS picks itself.
  *
+ * Then bench/gemv.ts: a KV-cache decode step's single-row products (built-in GEMV per path vs
+ * OpenBLAS sgemv and sgemm, both core types) and Adam (scalar loop vs the vectorised paths).
+ *
  *   pnpm --filter @stepcoder/native-kernels bench           # BENCH_ROUNDS=3 for more rounds
+ *   BENCH_ONLY=gemm | BENCH_ONLY=gemv                       # one half
  */
 import { execFileSync } from 'node:child_process';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { cpuGemmSupport, type GemmPath, loadNativeKernels } from '../src/index.js';
+import { gemvBench } from './gemv.js';
 
 interface Shape {
   batch: number;
@@ -183,6 +188,10 @@ if (childArg >= 0) {
   console.log(JSON.stringify(runChild(v)));
   process.exit(0);
 }
+if (process.env.BENCH_ONLY === 'gemv') {
+  gemvBench();
+  process.exit(0);
+}
 
 const support = cpuGemmSupport();
 const pinned = process.env.OPENBLAS_CORETYPE;
@@ -308,3 +317,5 @@ console.log(
 if (!blasIsBlas)
   console.log('- no system OpenBLAS on this machine: the "OpenBLAS" column is the built-in fallback');
 for (const s of skipped) console.log(`- not measured: ${s}`);
+
+if (process.env.BENCH_ONLY !== 'gemm') gemvBench();

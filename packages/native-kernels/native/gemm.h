@@ -43,4 +43,18 @@ void gemm_sgemm(int path, int transA, int transB, int64_t M, int64_t N, int64_t 
 void gemm_sgemv(int path, int transB, int64_t N, int64_t K, float alpha, const float *x, const float *B,
                 int64_t ldb, float beta, float *y, int64_t incy);
 
+/*
+ * One Adam step over n floats, in place: m = b1·m + c1·g; v = b2·v + c2·g·g;
+ * x = ((m / d1) / (√(v / d2) + eps))·neg_lr + x, every operation rounded to float32 in that
+ * order (tfjs's AdamOptimizer; kernels.c's adam derives the constants). Each SIMD path gives
+ * bit-identical results to the scalar loop: division and square root are correctly rounded
+ * per element and no multiply-add is fused. path GEMM_ADAM_SCALAR is the one-element-at-a-time
+ * reference loop (what the addon ran before the SIMD paths; for tests and benchmarks).
+ */
+enum { GEMM_ADAM_SCALAR = -1 };
+typedef struct {
+  float b1, b2, c1, c2, d1, d2, eps, neg_lr;
+} gemm_adam_params;
+void gemm_adam(int path, int64_t n, float *x, const float *g, float *m, float *v, const gemm_adam_params *c);
+
 #endif

@@ -163,6 +163,19 @@ static int in_bounds(size_t len, int64_t offset, int64_t count) {
  * on `path`) or the loaded BLAS. M = 1 with a contiguous row of op(A) is a GEMV (KV-cache
  * decoding, bias gradients): C = op(B)ᵀ·a streams B once, where a GEMM would pack it first; for
  * the built-in, so is N = 1 with a contiguous column of op(B) (the value head).
+ *
+ * M = 1 always takes the built-in GEMV (gemm.c), with a BLAS loaded too, on the best path this
+ * CPU allows: it streams op(B) once, 4 rows at a time with the next rows prefetched, and a
+ * decode step is DRAM-bound (LLAMA_MINI: 43 products over 38 MB of weights per token). On that
+ * step (bench/gemv.ts, 1 thread, Zen 4 with AVX-512, shared machine) the built-in AVX-512 GEMV
+ * took 0.73 ms for x·Wᵀ and 0.75–0.77 ms for x·W (AVX2 path: 0.76–0.81 / 0.74–0.76 ms), while
+ * OpenBLAS 0.3.21 took, for x·Wᵀ / x·W: sgemv 1.2–1.4 / 0.88–1.2 ms with either core type;
+ * sgemm at M = 1 0.84–0.87 / 1.1–1.2 ms with its own Cooperlake kernels and 2.6–2.8 /
+ * 2.7–2.9 ms with the Haswell kernels this image pins (OPENBLAS_CORETYPE=Haswell). No OpenBLAS
+ * entry point wins on either setting, so there is no rule to switch on. A strided row of op(A)
+ * (transA with lda > 1) stays on the BLAS's sgemv, which takes an increment.
+ * STEPCODER_GEMV=sgemv or sgemm (read once per process) sends M = 1 to the BLAS's sgemv or sgemm
+ * instead, for the benchmark's comparison; STEPCODER_GEMM_PATH applies to the built-in only.
  */
 static void run_gemm(int builtin, int path, int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha,
                      const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C,
@@ -179,7 +192,21 @@ static void run_gemm(int builtin, int path, int ta, int tb, int64_t M, int64_t N
     }
     return;
   }
-  if (M == 1 && lib.sgemv && K > 0) {
+  /* (STEPCODER_GEMV mode << 4) | best built-in path, decided once (one int: no torn reads). */
+  static int m1_config = -1;
+  int cfg = __atomic_load_n(&m1_config, __ATOMIC_RELAXED);
+  if (cfg < 0) {
+    const char *e = getenv("STEPCODER_GEMV");
+    const int mode = e && strcmp(e, "sgemv") == 0 ? 1 : e && strcmp(e, "sgemm") == 0 ? 2 : 0;
+    cfg = mode << 4 | gemm_best_path();
+    __atomic_store_n(&m1_config, cfg, __ATOMIC_RELAXED);
+  }
+  const int mode = cfg >> 4;
+  if (M == 1 && mode == 0 && (!ta || lda == 1)) {
+    gemm_sgemv(cfg & 15, tb, N, K, alpha, A, B, ldb, beta, C, 1);
+    return;
+  }
+  if (M == 1 && mode != 2 && lib.sgemv && K > 0) {
     /* op(B) is K×N: row-major B is K×N (no trans) or N×K (trans). */
     const int incx = ta ? (int)lda : 1;
     if (tb)
@@ -443,16 +470,20 @@ static napi_value sgemm(napi_env env, napi_callback_info info) {
 }
 
 /*
- * adam(heap, n, valueOff, gradOff, mOff, vOff, lr, beta1, beta2, eps, accBeta1, accBeta2):
+ * adam(heap, n, valueOff, gradOff, mOff, vOff, lr, beta1, beta2, eps, accBeta1, accBeta2[, path]):
  * tfjs AdamOptimizer.applyGradients for one variable, in place, in float32:
  *   m = b1·m + (1−b1)·g;  v = b2·v + (1−b2)·g²
  *   x = ((m / (1 − accB1)) / (sqrt(v / (1 − accB2)) + eps)) · (−lr) + x
+ * vectorised (gemm.c's gemm_adam) with results bit-identical to the scalar loop on every path.
+ * path: "scalar" (the element-at-a-time reference loop), "portable", "avx2", "avx512" or "auto"
+ * (tests and benchmarks); without it, the built-in's path while the built-in serves GEMM
+ * (STEPCODER_GEMM_PATH), else the best this CPU allows.
  */
 static napi_value adam(napi_env env, napi_callback_info info) {
-  size_t argc = 12;
-  napi_value argv[12];
+  size_t argc = 13;
+  napi_value argv[13];
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 12) THROW(env, "adam: expected 12 arguments");
+  if (argc != 12 && argc != 13) THROW(env, "adam: expected 12 or 13 arguments");
   uint8_t *heap;
   size_t len;
   if (!buffer_of(env, argv[0], &heap, &len)) THROW(env, "adam: heap must be an ArrayBuffer");
@@ -466,6 +497,17 @@ static napi_value adam(napi_env env, napi_callback_info info) {
       napi_get_value_double(env, argv[8], &b2_d) != napi_ok || !get_f32(env, argv[9], &eps) ||
       !get_f32(env, argv[10], &acc1) || !get_f32(env, argv[11], &acc2))
     THROW(env, "adam: number arguments expected");
+  int path = lib.builtin ? lib.builtin_path : gemm_best_path();
+  if (argc == 13) {
+    char name[16];
+    size_t nlen = 0;
+    char err[160];
+    if (napi_get_value_string_utf8(env, argv[12], name, sizeof name, &nlen) == napi_ok &&
+        strcmp(name, "scalar") == 0)
+      path = GEMM_ADAM_SCALAR;
+    else if (!path_arg(env, argv[12], &path, err, sizeof err))
+      THROW(env, err);
+  }
   int64_t n = ints[0];
   for (int i = 1; i < 5; i++)
     if (!in_bounds(len, ints[i], n)) THROW(env, "adam: operand outside the buffer or misaligned");
@@ -475,19 +517,16 @@ static napi_value adam(napi_env env, napi_callback_info info) {
   float *v = (float *)(heap + ints[4]);
   /* Constants rounded as tfjs rounds them: JS numbers (doubles) become float32 scalars, while
    * 1 − accBeta is a float32 tensor subtraction. */
-  const float b1 = (float)b1_d, b2 = (float)b2_d;
-  const float c1 = (float)(1.0 - b1_d), c2 = (float)(1.0 - b2_d);
-  const float d1 = 1.0f - acc1, d2 = 1.0f - acc2;
-  const float neg_lr = (float)(-lr_d);
-  for (int64_t i = 0; i < n; i++) {
-    float gi = g[i];
-    float mi = m[i] * b1 + gi * c1;
-    float vi = v[i] * b2 + (gi * gi) * c2;
-    m[i] = mi;
-    v[i] = vi;
-    /* Same operation order as tfjs: ((m̂ / (√v̂ + ε)) · −lr) + x, each step rounded to float32. */
-    x[i] = ((mi / d1) / (sqrtf(vi / d2) + eps)) * neg_lr + x[i];
-  }
+  gemm_adam_params c;
+  c.b1 = (float)b1_d;
+  c.b2 = (float)b2_d;
+  c.c1 = (float)(1.0 - b1_d);
+  c.c2 = (float)(1.0 - b2_d);
+  c.d1 = 1.0f - acc1;
+  c.d2 = 1.0f - acc2;
+  c.eps = eps;
+  c.neg_lr = (float)(-lr_d);
+  gemm_adam(path, n, x, g, m, v, &c);
   return NULL;
 }
 

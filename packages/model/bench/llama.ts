@@ -98,9 +98,9 @@ console.log(
   `- what both sides compute: training = forward over ${BATCH}×${SEQ} ids (logits and the value head's values), next-token cross-entropy on the logits (values not in the loss), backward, Adam lr 1e-4 over all ${countLlamaParameters(config).toLocaleString('en')} parameters, fastest of ${STEPS} steps after one warm-up; generation = greedy, batch 1, KV cache, prompt of ${tokenizer.encode(prompt).length} tokens, ${GEN_NEW} new, EOS/pad banned, best of two; same shapes and init (normal 0.02, unit norms)`,
 );
 console.log(
-  `- tfjs: Policy.apply / Policy.generate (src/llama.ts: custom-gradient RMSNorm and SwiGLU, GQA by grouping query heads, one-hot embedding gradient)`,
+  `- tfjs: Policy.apply / Policy.generate (src/llama.ts: custom-gradient RMSNorm and SwiGLU, GQA by grouping query heads, one-hot embedding gradient; stock wasm transposes each weight once per generate call)`,
 );
-printTfjsBaselines(tfjs, 'GEMM, transpose, Adam; no native RMSNorm, RoPE, SwiGLU or attention yet');
+printTfjsBaselines(tfjs, 'GEMM (M = 1 on the built-in GEMV), transpose, Adam, RMSNorm, RoPE + head split + KV append, SwiGLU, GQA decode attention');
 if (typeof torch === 'string') console.log(`- PyTorch: not measured, ${torch}`);
 else
   console.log(

@@ -88,12 +88,20 @@ export function clippedValueLoss(input: ValueLossInput): tf.Scalar {
  * k3 estimator of KL(π_θ ‖ π_ref) per token (Schulman, "Approximating KL divergence"; the GRPO
  * loss term of DeepSeekMath and TRL's GRPOTrainer): exp(r) − r − 1 with r = log π_ref − log π_θ.
  * Non-negative for every token and unbiased, so as a loss term it pulls towards the reference
- * with a bounded, per-token force instead of an unbaselined sum over the completion.
+ * per token instead of through an unbaselined sum over the completion.
+ *
+ * Clamped as veRL's `low_var_kl` is: r to [−20, 20] and the estimate to at most 10 nats. Unclamped,
+ * a sampled token the policy has made far less likely than the reference does (r ≫ 0) gives
+ * exp(r): one such token took a LoRA run's KL loss from ~5 to 35,879 and its gradient norm from
+ * 0.03 to 13,671, and Adam turned that into a step that collapsed a solved task (reward 1 → 0,
+ * packages/ppo/test/lora-learning.test.ts). Past the clamp a token pulls no further.
  */
+const K3_MAX = 10;
 export function k3Kl(logprobs: tf.Tensor, refLogprobs: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
-    const r = tf.sub(refLogprobs, logprobs);
-    return tf.sub(tf.sub(tf.exp(r), r), 1);
+    // minimum/maximum, not clipByValue: wasm has no clipByValue gradient kernel.
+    const r = tf.minimum(tf.maximum(tf.sub(refLogprobs, logprobs), -20), 20);
+    return tf.minimum(tf.sub(tf.sub(tf.exp(r), r), 1), K3_MAX);
   });
 }
 

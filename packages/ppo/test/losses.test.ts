@@ -5,6 +5,7 @@ import {
   clipByGlobalNorm,
   clippedPolicyLoss,
   clippedValueLoss,
+  k3Kl,
   ppoLoss,
   type Rollout,
   tokenEntropy,
@@ -141,6 +142,28 @@ describe('entropy and log-probs', () => {
     expect(h[1]).toBeCloseTo(Math.log(4), 5);
     const lp = tokenLogprobs(tf.tensor2d([[0, Math.log(3)]]), tf.tensor1d([1], 'int32')).dataSync();
     expect(lp[0]).toBeCloseTo(Math.log(0.75), 6);
+  });
+});
+
+describe('k3 KL estimator', () => {
+  it('is exp(r) − r − 1 in its range, clamped to 10 nats with no gradient past the clamp (veRL low_var_kl)', () => {
+    const logp = [-1, -2, -0.5, -30, -1];
+    const ref = [-1, -1.5, -1, -1, -100];
+    const out = k3Kl(t(logp), t(ref)).dataSync();
+    for (const i of [0, 1, 2]) {
+      const r = ref[i]! - logp[i]!;
+      expect(out[i]).toBeCloseTo(Math.exp(r) - r - 1, 6);
+    }
+    expect(out[0]).toBe(0);
+    expect(out[3]).toBe(10); // r = 29: exp(29) ≈ 4e12 unclamped
+    expect(out[4]).toBe(10); // r = −99: −r − 1 ≈ 98 unclamped
+    const grad = tf
+      .grad((x: tf.Tensor) => tf.sum(k3Kl(x, t(ref))))(t(logp))
+      .dataSync();
+    expect(grad[1]).toBeCloseTo(1 - Math.exp(0.5), 5); // d/dlogp of e^r − r − 1 = 1 − e^r
+    expect(Math.abs(grad[3]!)).toBe(0);
+    expect(Math.abs(grad[4]!)).toBe(0);
+    expect([...grad].every(Number.isFinite)).toBe(true);
   });
 });
 

@@ -100,7 +100,10 @@ console.log(
 console.log(
   `- tfjs: Policy.apply / Policy.generate (src/llama.ts: custom-gradient RMSNorm and SwiGLU, GQA by grouping query heads, one-hot embedding gradient; stock wasm transposes each weight once per generate call)`,
 );
-printTfjsBaselines(tfjs, 'GEMM (M = 1 on the built-in GEMV), transpose, Adam, RMSNorm, RoPE + head split + KV append, SwiGLU, GQA decode attention');
+printTfjsBaselines(
+  tfjs,
+  'GEMM (M = 1 on the built-in GEMV), transpose, Adam, RMSNorm, RoPE + head split + KV append, SwiGLU, GQA decode attention',
+);
 if (typeof torch === 'string') console.log(`- PyTorch: not measured, ${torch}`);
 else
   console.log(

@@ -14,6 +14,10 @@ import {
  * during a PPO-like step, forward + backward + Adam, plus the reference the trainer keeps (a deep
  * copy for full fine-tuning, a view for LoRA). Step 1 creates Adam's moments; step 2 is the steady
  * state. Used by bench/lora-memory.ts (`bench:lora`) and bench/llama.ts (`bench:llama`).
+ *
+ * numBytes counts tensors, not buffers: a reshape of a tensor counts again, so the peak overstates
+ * the backend's buffers somewhat (here by 3–10 MiB, 3–7% of the step's transient). The tape's saved
+ * tensors are real copies on wasm (its Identity kernel copies).
  */
 
 const MB = (n: number) => (n / 2 ** 20).toFixed(1);

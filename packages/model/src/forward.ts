@@ -39,6 +39,22 @@ export interface ForwardInput {
 export interface LinearAdapter {
   frozenBase: boolean;
   adapt(module: string, x: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor2D;
+  /**
+   * The module's term as its parts, for a forward that fuses it into its own products (the Llama
+   * training pass); undefined when the module has no adapter.
+   */
+  lowRank?(module: string): LowRankTerm | undefined;
+}
+
+/**
+ * scale · (dropout(x) · Aᵀ) · Bᵀ, A [r, in], B [out, r]. `dropout` (absent: none) must give the
+ * same mask at every call on a given module, so that a backward pass can recompute it.
+ */
+export interface LowRankTerm {
+  a: tf.Tensor;
+  b: tf.Tensor;
+  scale: number;
+  dropout?: (x: tf.Tensor) => tf.Tensor;
 }
 
 export interface ForwardOutput {
@@ -60,10 +76,11 @@ export function embedDifferentiable(table: tf.Tensor, ids: tf.Tensor1D): tf.Tens
     save([idsF]);
     return {
       value: tf.gather(w, tf.cast(idsF, 'int32')),
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const oneHot = oneHotFloat(tf.cast(saved[0]!, 'int32'), rows);
-        return [matmul(oneHot, dy as tf.Tensor2D, true), tf.zerosLike(saved[0]!)];
-      },
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const oneHot = oneHotFloat(tf.cast(saved[0]!, 'int32'), rows);
+          return [matmul(oneHot, dy as tf.Tensor2D, true), tf.zerosLike(saved[0]!)];
+        }),
     };
   });
   return f(table, tf.cast(ids, 'float32')) as tf.Tensor2D;

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { matmul } from './matmul.js';
+import type { LowRankTerm } from './forward.js';
+import { matmul, matmulGradients } from './matmul.js';
 import { FUSED_KERNELS, fusedKernelsActive, runFused } from './native.js';
 
 /*
@@ -59,16 +60,17 @@ export function layerNorm(
     save([xhat, rstd, gi]);
     return {
       value,
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const d = dy as tf.Tensor;
-        const [sx, sr, sg] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
-        const dxhat = tf.mul(d, sg);
-        const inner = tf.sub(
-          tf.sub(dxhat, tf.mean(dxhat, -1, true)),
-          tf.mul(sx, tf.mean(tf.mul(dxhat, sx), -1, true)),
-        );
-        return [tf.mul(inner, sr), sumRows(tf.mul(d, sx)), sumRows(d)];
-      },
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const d = dy as tf.Tensor;
+          const [sx, sr, sg] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+          const dxhat = tf.mul(d, sg);
+          const inner = tf.sub(
+            tf.sub(dxhat, tf.mean(dxhat, -1, true)),
+            tf.mul(sx, tf.mean(tf.mul(dxhat, sx), -1, true)),
+          );
+          return [tf.mul(inner, sr), sumRows(tf.mul(d, sx)), sumRows(d)];
+        }),
     };
   });
   return f(x, g, b);
@@ -98,12 +100,13 @@ export function gelu(x: tf.Tensor, inference = false): tf.Tensor {
     save([xi, s]);
     return {
       value,
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const [sx, ss] = saved as [tf.Tensor, tf.Tensor];
-        const slope = tf.add(tf.mul(tf.square(sx), 6 * C * A), 2 * C);
-        const ds = tf.mul(tf.mul(ss, tf.sub(1, ss)), tf.mul(sx, slope));
-        return [tf.mul(dy as tf.Tensor, tf.add(ss, ds))];
-      },
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const [sx, ss] = saved as [tf.Tensor, tf.Tensor];
+          const slope = tf.add(tf.mul(tf.square(sx), 6 * C * A), 2 * C);
+          const ds = tf.mul(tf.mul(ss, tf.sub(1, ss)), tf.mul(sx, slope));
+          return [tf.mul(dy as tf.Tensor, tf.add(ss, ds))];
+        }),
     };
   });
   return f(x);
@@ -138,12 +141,13 @@ export function linear(
     save([xi, wi]);
     return {
       value: runFused(FUSED_KERNELS.linear, inputs(xi, wi, bi, ri)) as tf.Tensor,
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const d = dy as tf.Tensor2D;
-        const [sx, sw] = saved as [tf.Tensor2D, tf.Tensor2D];
-        const grads = [matmul(d, sw, false, true), matmul(sx, d, true, false), sumRows(d)];
-        return ri ? [...grads, d] : grads;
-      },
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const d = dy as tf.Tensor2D;
+          const [sx, sw] = saved as [tf.Tensor2D, tf.Tensor2D];
+          const grads = [matmul(d, sw, false, true), matmul(sx, d, true, false), sumRows(d)];
+          return ri ? [...grads, d] : grads;
+        }),
     };
   });
   return (residual ? f(x, w, b, residual) : f(x, w, b)) as tf.Tensor2D;
@@ -173,12 +177,106 @@ function frozenLinear(
     }
     return {
       value,
-      gradFunc: (dy: tf.Tensor | tf.Tensor[]) => {
-        const d = dy as tf.Tensor2D;
-        const dx = matmul(d, w, false, true);
-        return ri ? [dx, d] : [dx];
-      },
+      gradFunc: (dy: tf.Tensor | tf.Tensor[]) =>
+        tf.tidy(() => {
+          const d = dy as tf.Tensor2D;
+          const dx = matmul(d, w, false, true);
+          return ri ? [dx, d] : [dx];
+        }),
     };
   });
   return (residual ? f(x, residual) : f(x)) as tf.Tensor2D;
+}
+
+/**
+ * Tensors a hand-written backward pass reads. Variables are read as they are (they outlive the
+ * step: no copy); other tensors go through customGrad's `save` (a copy on wasm, whose Identity
+ * kernel copies), each once however many times it is held.
+ */
+export class HeldTensors {
+  readonly list: tf.Tensor[] = [];
+  private readonly index = new Map<tf.Tensor, number>();
+
+  hold(t: tf.Tensor): (saved: tf.Tensor[]) => tf.Tensor {
+    if (t instanceof tf.Variable) return () => t;
+    let i = this.index.get(t);
+    if (i === undefined) {
+      i = this.list.push(t) - 1;
+      this.index.set(t, i);
+    }
+    const at = i;
+    return (saved) => saved[at]!;
+  }
+}
+
+/**
+ * A customGrad over `inputs` whose backward pass runs in a tidy. tfjs keeps every gradient the
+ * tape produces until the whole backward pass ends, and a customGrad's gradient function runs
+ * outside any tidy, so without one its temporaries would live that long too. `forward` returns
+ * the value and the gradients function (one gradient per input, in order); `held` are the
+ * tensors the gradients read (see HeldTensors).
+ */
+export function fusedOp(
+  inputs: tf.Tensor[],
+  forward: (held: HeldTensors) => {
+    value: tf.Tensor;
+    gradients: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
+  },
+): tf.Tensor {
+  const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const save = args[args.length - 1] as tf.GradSaveFunc;
+    const held = new HeldTensors();
+    const { value, gradients } = forward(held);
+    save(held.list);
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) =>
+        tf.tidy(() => gradients(dy as tf.Tensor, saved)),
+    };
+  });
+  return f(...inputs);
+}
+
+/** scale · (dropout(x) · Aᵀ) · Bᵀ [N, out], and the [N, r] activation `low` its gradients read. */
+export function lowRankForward(x: tf.Tensor, t: LowRankTerm): { value: tf.Tensor; low: tf.Tensor } {
+  const input = t.dropout ? t.dropout(x) : x;
+  const low = tf.mul(matmul(input, t.a, false, true), t.scale); // [N, r]
+  return { value: matmul(low, t.b, false, true), low };
+}
+
+/**
+ * Gradients [dx, dA, dB] of lowRankForward for dy [N, out], as autodiff of its ops gives them
+ * (the dropout mask recomputed from its seed: the same mask).
+ */
+export function lowRankBackward(
+  dy: tf.Tensor,
+  x: tf.Tensor,
+  low: tf.Tensor,
+  t: LowRankTerm,
+): [tf.Tensor, tf.Tensor, tf.Tensor] {
+  const [dlow, dB] = matmulGradients(low, t.b, dy, false, true);
+  const dm = tf.mul(dlow!, t.scale);
+  const input = t.dropout ? t.dropout(x) : x;
+  const [dinput, dA] = matmulGradients(input, t.a, dm, false, true);
+  return [t.dropout ? t.dropout(dinput!) : dinput!, dA!, dB!];
+}
+
+/**
+ * y + scale · (dropout(x) · Aᵀ) · Bᵀ as one differentiable op: its backward pass reads x and the
+ * [N, r] activation only (autodiff of the plain ops would keep copies of both addends, [N, out]
+ * each, and every intermediate gradient until the backward pass ends).
+ */
+export function addLowRank(x: tf.Tensor2D, y: tf.Tensor2D, t: LowRankTerm): tf.Tensor2D {
+  return fusedOp([y, x, t.a, t.b], (held) => {
+    const { value, low } = lowRankForward(x, t);
+    const [hx, hlow, ha, hb] = [held.hold(x), held.hold(low), held.hold(t.a), held.hold(t.b)];
+    return {
+      value: tf.add(y, value),
+      gradients: (dy, saved) => {
+        const term = { ...t, a: ha(saved), b: hb(saved) };
+        const [dx, dA, dB] = lowRankBackward(dy, hx(saved), hlow(saved), term);
+        return [dy, dx, dA, dB];
+      },
+    };
+  }) as tf.Tensor2D;
 }

@@ -7,10 +7,11 @@ import {
   type ForwardInput,
   type ForwardOutput,
   type LayerCache,
+  type LowRankTerm,
   type ParamLookup,
 } from './forward.js';
-import { sumRows } from './layers.js';
-import { frozenProduct, matmul } from './matmul.js';
+import { fusedOp, type HeldTensors, lowRankBackward, lowRankForward, sumRows } from './layers.js';
+import { frozenProduct, matmul, matmulGradients } from './matmul.js';
 import { FUSED_KERNELS, llamaKernelsActive, runFused } from './native.js';
 
 /*
@@ -222,36 +223,48 @@ export function rmsNorm(x: tf.Tensor, g: tf.Tensor, eps: number, inference = fal
   const native = llamaKernelsActive(x, g);
   if (inference && native)
     return runFused(FUSED_KERNELS.rmsNorm, { x, g }, { eps, stats: false }) as tf.Tensor;
-  const forward = (xi: tf.Tensor, gi: tf.Tensor) => {
-    if (native) {
-      const [y, xhat, r] = runFused(
-        FUSED_KERNELS.rmsNorm,
-        { x: xi, g: gi },
-        { eps, stats: true },
-      ) as tf.Tensor[];
-      return { y: y!, r: r!, xhat: xhat! };
-    }
-    const r = tf.rsqrt(tf.add(tf.mean(tf.square(xi), -1, true), eps));
-    const xhat = tf.mul(xi, r);
-    return { y: tf.mul(gi, xhat), r, xhat };
-  };
-  if (inference) return forward(x, g).y;
-  const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-    const [xi, gi, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
-    const { y, r, xhat } = forward(xi, gi);
-    save([xhat, r, gi]);
+  if (inference) return rmsNormParts(x, g, eps, native).y;
+  return fusedOp([x, g], (held) => {
+    const { y, r, xhat } = rmsNormParts(x, g, eps, native);
+    const [hx, hr, hg] = [held.hold(xhat), held.hold(r), held.hold(g)];
     return {
       value: y,
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const d = dy as tf.Tensor;
-        const [sx, sr, sg] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
-        const dxhat = tf.mul(d, sg);
-        const inner = tf.sub(dxhat, tf.mul(sx, tf.mean(tf.mul(dxhat, sx), -1, true)));
-        return [tf.mul(inner, sr), sumRows(tf.mul(d, sx))];
+      gradients: (dy, saved) => {
+        const { dx, dg } = rmsNormBackward(dy, hx(saved), hr(saved), hg(saved), true);
+        return [dx, dg!];
       },
     };
   });
-  return f(x, g);
+}
+
+/** RMSNorm's output y and what its gradient reads: x̂ = x·r and r = rsqrt(mean(x²) + eps). */
+function rmsNormParts(
+  x: tf.Tensor,
+  g: tf.Tensor,
+  eps: number,
+  native: boolean,
+): { y: tf.Tensor; r: tf.Tensor; xhat: tf.Tensor } {
+  if (native) {
+    const [y, xhat, r] = runFused(FUSED_KERNELS.rmsNorm, { x, g }, { eps, stats: true }) as tf.Tensor[];
+    return { y: y!, r: r!, xhat: xhat! };
+  }
+  const r = tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), eps));
+  const xhat = tf.mul(x, r);
+  return { y: tf.mul(g, xhat), r, xhat };
+}
+
+/** RMSNorm's gradients for dy (dg only when `withG`). */
+function rmsNormBackward(
+  dy: tf.Tensor,
+  xhat: tf.Tensor,
+  r: tf.Tensor,
+  g: tf.Tensor,
+  withG: boolean,
+): { dx: tf.Tensor; dg?: tf.Tensor } {
+  const dxhat = tf.mul(dy, g);
+  const inner = tf.sub(dxhat, tf.mul(xhat, tf.mean(tf.mul(dxhat, xhat), -1, true)));
+  const dx = tf.mul(inner, r);
+  return withG ? { dx, dg: sumRows(tf.mul(dy, xhat)) } : { dx };
 }
 
 /**
@@ -264,34 +277,39 @@ export function swiglu(gate: tf.Tensor, up: tf.Tensor, inference = false): tf.Te
     return native
       ? (runFused(FUSED_KERNELS.swiglu, { g: gate, u: up }, { saved: false }) as tf.Tensor)
       : tf.mul(tf.mul(gate, tf.sigmoid(gate)), up);
-  const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-    const [gi, ui, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
-    let value: tf.Tensor;
-    let s: tf.Tensor;
-    let silu: tf.Tensor;
-    if (native) {
-      [value, s, silu] = runFused(FUSED_KERNELS.swiglu, { g: gi, u: ui }, { saved: true }) as [
-        tf.Tensor,
-        tf.Tensor,
-        tf.Tensor,
-      ];
-    } else {
-      s = tf.sigmoid(gi);
-      silu = tf.mul(gi, s);
-      value = tf.mul(silu, ui);
-    }
-    save([ui, s, silu]);
+  return fusedOp([gate, up], (held) => {
+    const { value, s, silu } = swigluParts(gate, up, native);
+    const [hu, hs, hl] = [held.hold(up), held.hold(s), held.hold(silu)];
     return {
       value,
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const d = dy as tf.Tensor;
-        const [su, ss, sl] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
-        const dsilu = tf.add(ss, tf.mul(sl, tf.sub(1, ss))); // σ + g·σ·(1 − σ)
-        return [tf.mul(tf.mul(d, su), dsilu), tf.mul(d, sl)];
-      },
+      gradients: (dy, saved) => swigluBackward(dy, hu(saved), hs(saved), hl(saved)),
     };
   });
-  return f(gate, up);
+}
+
+/** SwiGLU's value and what its gradient reads: s = σ(g), silu = g·s. */
+function swigluParts(
+  gate: tf.Tensor,
+  up: tf.Tensor,
+  native: boolean,
+): { value: tf.Tensor; s: tf.Tensor; silu: tf.Tensor } {
+  if (native) {
+    const [value, s, silu] = runFused(
+      FUSED_KERNELS.swiglu,
+      { g: gate, u: up },
+      { saved: true },
+    ) as tf.Tensor[];
+    return { value: value!, s: s!, silu: silu! };
+  }
+  const s = tf.sigmoid(gate);
+  const silu = tf.mul(gate, s);
+  return { value: tf.mul(silu, up), s, silu };
+}
+
+/** SwiGLU's gradients [dgate, dup] for dy. */
+function swigluBackward(dy: tf.Tensor, up: tf.Tensor, s: tf.Tensor, silu: tf.Tensor): tf.Tensor[] {
+  const dsilu = tf.add(s, tf.mul(silu, tf.sub(1, s))); // σ + g·σ·(1 − σ)
+  return [tf.mul(tf.mul(dy, up), dsilu), tf.mul(dy, silu)];
 }
 
 /** nn.Linear: x [N, in] · Wᵀ (W [out, in]) + b. `frozen`: no gradient for W, see frozenProduct. */
@@ -329,6 +347,290 @@ function applyRope(x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor {
   return tf.add(tf.mul(x, cos), tf.mul(rotated, sin));
 }
 
+/** rotate_half's gradient through applyRope, as autodiff of its ops gives it: dx for dy. */
+function applyRopeBackward(dy: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor {
+  const [dneg, dx1] = tf.split(tf.mul(dy, sin), 2, -1) as [tf.Tensor, tf.Tensor];
+  return tf.add(tf.mul(dy, cos), tf.concat([dx1, tf.neg(dneg)], -1));
+}
+
+/*
+ * The training forward (differentiable, no cache) runs each decoder layer as two ops with
+ * hand-written gradients, attention and MLP, residual included. tfjs's tape keeps a copy (wasm's
+ * Identity copies) of every tensor a kernel's gradient reads, and every gradient it computes,
+ * until the whole backward pass ends. Op by op, a LoRA step on a 4 × 128 batch of LLAMA_MINI
+ * (bench:lora) peaked with ~300 MiB of such copies (scores and probabilities with their reshapes
+ * several times over, both addends of every residual and LoRA add, a copy of each weight per
+ * product in full fine-tuning) and ~440 MiB of gradients. Inside these ops the backward reads
+ * only what it needs (x̂ and r of the norms, from which the normed inputs are recomputed; rotated
+ * q, k, v; the probabilities; o_proj's input; gate and up, from which SwiGLU's activations are
+ * recomputed; LoRA's [N, r] activations), weights are read as the variables they are, and the
+ * intermediate gradients are freed as each op's backward ends: ~60 MiB saved, ~40 MiB of
+ * gradients. The gradients are the ones autodiff of the op-by-op forward gives, kernel for kernel
+ * and in the tape's order of accumulation (bit-identical when written; test/fused-training).
+ */
+
+/** One linear layer of a fused training op: x · Wᵀ (+ bias) (+ LoRA's term). */
+interface Projection {
+  /** [out, in] */
+  w: tf.Tensor;
+  bias?: tf.Tensor;
+  /** W and the bias get gradients (full fine-tuning); else frozen. */
+  train: boolean;
+  lora?: LowRankTerm;
+}
+
+/** The op inputs a projection brings (what gets a gradient), in the order of its gradients. */
+function projectionInputs(pr: Projection): tf.Tensor[] {
+  const lora = pr.lora ? [pr.lora.a, pr.lora.b] : [];
+  if (!pr.train) return lora;
+  return [...lora, pr.w, ...(pr.bias ? [pr.bias] : [])];
+}
+
+/** Whether a projection's backward reads its input x (for dW, or LoRA's dA). */
+function readsInput(pr: Projection): boolean {
+  return pr.train || pr.lora !== undefined;
+}
+
+/**
+ * A projection's forward inside a fused op; `back(dy, x, saved)` gives its input-gradient
+ * contributions in the order the tape would accumulate them (LoRA's, then the base product's) and
+ * the gradients of projectionInputs.
+ */
+function projectForward(
+  x: tf.Tensor,
+  pr: Projection,
+  held: HeldTensors,
+): {
+  y: tf.Tensor;
+  back: (
+    dy: tf.Tensor,
+    x: tf.Tensor | undefined,
+    saved: tf.Tensor[],
+  ) => { dx: tf.Tensor[]; grads: tf.Tensor[] };
+} {
+  let y = matmul(x, pr.w, false, true);
+  if (pr.bias) y = tf.add(y, pr.bias);
+  const hw = held.hold(pr.w);
+  let lora: {
+    low: (s: tf.Tensor[]) => tf.Tensor;
+    a: (s: tf.Tensor[]) => tf.Tensor;
+    b: (s: tf.Tensor[]) => tf.Tensor;
+  };
+  if (pr.lora) {
+    const { value, low } = lowRankForward(x, pr.lora);
+    y = tf.add(y, value);
+    lora = { low: held.hold(low), a: held.hold(pr.lora.a), b: held.hold(pr.lora.b) };
+  }
+  return {
+    y,
+    back: (dy, xs, saved) => {
+      const dx: tf.Tensor[] = [];
+      const grads: tf.Tensor[] = [];
+      if (pr.lora) {
+        const term = { ...pr.lora, a: lora.a(saved), b: lora.b(saved) };
+        const [dxl, dA, dB] = lowRankBackward(dy, xs!, lora.low(saved), term);
+        dx.push(dxl);
+        grads.push(dA, dB);
+      }
+      const w = hw(saved);
+      dx.push(matmul(dy, w));
+      if (pr.train) {
+        grads.push(matmulGradients(xs!, w, dy, false, true, [false, true])[1]!);
+        if (pr.bias) grads.push(tf.reshape(tf.sum(dy, 0), pr.bias.shape));
+      }
+      return { dx, grads };
+    },
+  };
+}
+
+/** Σ of gradient contributions in order (the tape's accumulation order). */
+function accumulate(parts: tf.Tensor[]): tf.Tensor {
+  let acc = parts[0]!;
+  for (let i = 1; i < parts.length; i++) acc = tf.add(acc, parts[i]!);
+  return acc;
+}
+
+/** What the fused training sublayers share within one forward. */
+interface TrainingContext {
+  c: ResolvedLlamaConfig;
+  batch: number;
+  t: number;
+  native: boolean;
+  cos: tf.Tensor;
+  sin: tf.Tensor;
+  /** [B|1, 1, 1, T, T] */
+  bias5: tf.Tensor;
+  /** Base weights frozen (LoRA): norms and linears get no gradient. */
+  frozen: boolean;
+  projection(l: number, module: string, bias?: tf.Tensor): Projection;
+  param(l: number, suffix: string): tf.Tensor;
+}
+
+/** x + o_proj(attention(rmsNorm(x))) as one op. */
+function trainingAttention(k: TrainingContext, l: number, x: tf.Tensor2D): tf.Tensor2D {
+  const { c, batch, t, native } = k;
+  const h = c.nHead;
+  const kvh = c.nKvHead;
+  const hd = c.headDim;
+  const rep = h / kvh;
+  const s = t;
+  const scale = 1 / Math.sqrt(hd);
+  const g = k.param(l, 'input_layernorm.weight');
+  const opt = (suffix: string) => (c.attentionBias ? k.param(l, suffix) : undefined);
+  const oBias = c.attentionBias && c.modelType === 'llama';
+  const pq = k.projection(l, 'self_attn.q_proj', opt('self_attn.q_proj.bias'));
+  const pk = k.projection(l, 'self_attn.k_proj', opt('self_attn.k_proj.bias'));
+  const pv = k.projection(l, 'self_attn.v_proj', opt('self_attn.v_proj.bias'));
+  const po = k.projection(l, 'self_attn.o_proj', oBias ? k.param(l, 'self_attn.o_proj.bias') : undefined);
+  const projections = [pq, pk, pv, po];
+  const inputs = [x, ...(k.frozen ? [] : [g]), ...projections.flatMap(projectionInputs)];
+  return fusedOp(inputs, (held) => {
+    const { y: a, r, xhat } = rmsNormParts(x, g, c.rmsNormEps, native);
+    // [B·T, heads·hd] → [B, heads, T, hd], rotated (q, k)
+    const heads = (y: tf.Tensor, count: number, rope: boolean) => {
+      if (native)
+        return runFused(
+          FUSED_KERNELS.ropeSplit,
+          { y, cos: k.cos, sin: k.sin },
+          { batch, tokens: t, heads: count, rotate: rope },
+        ) as tf.Tensor;
+      let rr: tf.Tensor = tf.reshape(y, [batch, t, count, hd]);
+      if (rope) rr = applyRope(rr, k.cos, k.sin);
+      return tf.transpose(rr, [0, 2, 1, 3]);
+    };
+    const fq = projectForward(a, pq, held);
+    const fk = projectForward(a, pk, held);
+    const fv = projectForward(a, pv, held);
+    const q = heads(fq.y, h, true);
+    const kk = heads(fk.y, kvh, true);
+    const v = heads(fv.y, kvh, false);
+    // As the op-by-op forward: the rep query heads of a KV group stacked along the rows.
+    const qg = tf.reshape(q, [batch, kvh, rep * t, hd]);
+    const scores = tf.reshape(tf.mul(matmul(qg, kk, false, true), scale), [batch, kvh, rep, t, s]);
+    const probs = tf.reshape(tf.softmax(tf.add(scores, k.bias5)), [batch, kvh, rep * t, s]);
+    const ctx = tf.reshape(matmul(probs, v), [batch, h, t, hd]);
+    const merged =
+      t === 1
+        ? tf.reshape(ctx, [batch, h * hd])
+        : tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [batch * t, h * hd]);
+    const fo = projectForward(merged, po, held);
+    const value = tf.add(x, fo.y);
+    const hxhat = held.hold(xhat);
+    const hr = held.hold(r);
+    const hg = held.hold(g);
+    const hmerged = readsInput(po) ? held.hold(merged) : undefined;
+    const [hq, hk, hv, hp] = [held.hold(q), held.hold(kk), held.hold(v), held.hold(probs)];
+    const [hcos, hsin] = [held.hold(k.cos), held.hold(k.sin)];
+    return {
+      value,
+      gradients: (dy, saved) => {
+        // o_proj and the attention: dq, dk, dv [B·T, ·] and o_proj's gradients (temporaries freed here).
+        const [dq, dk, dv, ...oGrads] = tf.tidy(() => {
+          const cos = hcos(saved);
+          const sin = hsin(saved);
+          const bo = fo.back(dy, hmerged?.(saved), saved);
+          const dmerged = accumulate(bo.dx);
+          const dctx =
+            t === 1
+              ? tf.reshape(dmerged, [batch, h, t, hd])
+              : tf.transpose(tf.reshape(dmerged, [batch, t, h, hd]), [0, 2, 1, 3]);
+          const bk = batch * kvh;
+          const P = hp(saved);
+          const [dprobs, dv3] = matmulGradients(
+            tf.reshape(P, [bk, rep * t, s]),
+            tf.reshape(hv(saved), [bk, s, hd]),
+            tf.reshape(dctx, [bk, rep * t, hd]),
+          );
+          // Softmax's gradient (tfjs's): y · dy − Σ(y · dy) · y over the keys.
+          const p5 = tf.reshape(P, [batch, kvh, rep, t, s]);
+          const dyTimesY = tf.mul(tf.reshape(dprobs!, [batch, kvh, rep, t, s]), p5);
+          const dlogits = tf.sub(dyTimesY, tf.mul(tf.sum(dyTimesY, [-1], true), p5));
+          const dproduct = tf.mul(tf.reshape(dlogits, [batch, kvh, rep * t, s]), scale);
+          const [dqg, dk3] = matmulGradients(
+            tf.reshape(hq(saved), [bk, rep * t, hd]),
+            tf.reshape(hk(saved), [bk, s, hd]),
+            tf.reshape(dproduct, [bk, rep * t, s]),
+            false,
+            true,
+          );
+          const unheads = (d: tf.Tensor, count: number, rope: boolean) => {
+            if (native)
+              return runFused(FUSED_KERNELS.ropeMerge, { d, cos, sin }, { rotate: rope }) as tf.Tensor;
+            let dr = tf.transpose(d, [0, 2, 1, 3]);
+            if (rope) dr = applyRopeBackward(dr, cos, sin);
+            return tf.reshape(dr, [batch * t, count * hd]);
+          };
+          return [
+            unheads(tf.reshape(dqg!, [batch, h, t, hd]), h, true),
+            unheads(tf.reshape(dk3!, [batch, kvh, s, hd]), kvh, true),
+            unheads(tf.reshape(dv3!, [batch, kvh, s, hd]), kvh, false),
+            ...bo.grads,
+          ];
+        });
+        // q/k/v and the norm. a = g·x̂ is recomputed: the product the norm's forward computed.
+        const xh = hxhat(saved);
+        const gs = hg(saved);
+        const [da, ...qkvGrads] = tf.tidy(() => {
+          const as = readsInput(pq) || readsInput(pk) || readsInput(pv) ? tf.mul(gs, xh) : undefined;
+          const bq = fq.back(dq!, as, saved);
+          const bkk = fk.back(dk!, as, saved);
+          const bv = fv.back(dv!, as, saved);
+          // a feeds q, k, v in that order: the tape adds v's contributions first.
+          return [accumulate([...bv.dx, ...bkk.dx, ...bq.dx]), ...bq.grads, ...bkk.grads, ...bv.grads];
+        });
+        const norm = rmsNormBackward(da!, xh, hr(saved), gs, !k.frozen);
+        return [tf.add(dy, norm.dx), ...(k.frozen ? [] : [norm.dg!]), ...qkvGrads, ...oGrads];
+      },
+    };
+  }) as tf.Tensor2D;
+}
+
+/** x + down_proj(swiglu(gate_proj(m), up_proj(m))), m = rmsNorm(x), as one op. */
+function trainingMlp(k: TrainingContext, l: number, x: tf.Tensor2D): tf.Tensor2D {
+  const { c, native } = k;
+  const g = k.param(l, 'post_attention_layernorm.weight');
+  const pg = k.projection(l, 'mlp.gate_proj');
+  const pu = k.projection(l, 'mlp.up_proj');
+  const pd = k.projection(l, 'mlp.down_proj');
+  const inputs = [x, ...(k.frozen ? [] : [g]), ...[pg, pu, pd].flatMap(projectionInputs)];
+  return fusedOp(inputs, (held) => {
+    const { y: m, r, xhat } = rmsNormParts(x, g, c.rmsNormEps, native);
+    const fg = projectForward(m, pg, held);
+    const fu = projectForward(m, pu, held);
+    const gated = swigluParts(fg.y, fu.y, native).value;
+    const fd = projectForward(gated, pd, held);
+    const value = tf.add(x, fd.y);
+    const hxhat = held.hold(xhat);
+    const hr = held.hold(r);
+    const hg = held.hold(g);
+    // gate and up only: σ(gate), silu and the product are recomputed (the same kernels, the same values).
+    const [hgate, hup] = [held.hold(fg.y), held.hold(fu.y)];
+    return {
+      value,
+      gradients: (dy, saved) => {
+        // down_proj and SwiGLU: dgate, dup and down_proj's gradients (temporaries freed here).
+        const [dgate, dup, ...downGrads] = tf.tidy(() => {
+          const up = hup(saved);
+          const sw = swigluParts(hgate(saved), up, native);
+          const bd = fd.back(dy, sw.value, saved);
+          return [...swigluBackward(accumulate(bd.dx), up, sw.s, sw.silu), ...bd.grads];
+        });
+        // gate/up and the norm; m = g·x̂ recomputed as in trainingAttention.
+        const xh = hxhat(saved);
+        const gs = hg(saved);
+        const [dm, ...gateUpGrads] = tf.tidy(() => {
+          const ms = readsInput(pg) || readsInput(pu) ? tf.mul(gs, xh) : undefined;
+          const bg = fg.back(dgate!, ms, saved);
+          const bu = fu.back(dup!, ms, saved);
+          return [accumulate([...bu.dx, ...bg.dx]), ...bg.grads, ...bu.grads];
+        });
+        const norm = rmsNormBackward(dm!, xh, hr(saved), gs, !k.frozen);
+        return [tf.add(dy, norm.dx), ...(k.frozen ? [] : [norm.dg!]), ...gateUpGrads, ...downGrads];
+      },
+    };
+  }) as tf.Tensor2D;
+}
+
 export function llamaForward(c: ResolvedLlamaConfig, p: ParamLookup, input: ForwardInput): ForwardOutput {
   const [batch, t] = input.ids.shape;
   const d = c.hiddenSize;
@@ -356,6 +658,34 @@ export function llamaForward(c: ResolvedLlamaConfig, p: ParamLookup, input: Forw
   const eps = c.rmsNormEps;
   const oBias = c.attentionBias && c.modelType === 'llama';
   const present: LayerCache[] = [];
+  // Training (no cache): each layer as two ops with hand-written gradients (see trainingAttention).
+  // An adapter without lowRank (only `adapt`) keeps the op-by-op path.
+  if (!inference && !input.past && (!input.adapter || input.adapter.lowRank)) {
+    const lowRank = input.adapter?.lowRank?.bind(input.adapter);
+    const k: TrainingContext = {
+      c,
+      batch,
+      t,
+      native,
+      cos,
+      sin,
+      bias5,
+      frozen,
+      param: (l, suffix) => p(layerName(l, suffix)),
+      projection: (l, module, b) => {
+        const lora = lowRank?.(layerName(l, module));
+        return {
+          w: p(layerName(l, `${module}.weight`)),
+          ...(b ? { bias: b } : {}),
+          train: !frozen,
+          ...(lora ? { lora } : {}),
+        };
+      },
+    };
+    for (let l = 0; l < c.nLayer; l++) x = trainingMlp(k, l, trainingAttention(k, l, x));
+    const out = rmsNorm(x, p('model.norm.weight'), eps, inference);
+    return { hidden: tf.reshape(out, [batch, t, d]) as tf.Tensor3D };
+  }
   for (let l = 0; l < c.nLayer; l++) {
     const n = (suffix: string) => p(layerName(l, suffix));
     const opt = (suffix: string) => (c.attentionBias ? n(suffix) : undefined);

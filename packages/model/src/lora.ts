@@ -3,8 +3,8 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { Rng, StepcoderError, validate } from '@stepcoder/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import type { LinearAdapter } from './forward.js';
-import { matmul } from './matmul.js';
+import type { LinearAdapter, LowRankTerm } from './forward.js';
+import { addLowRank, lowRankForward } from './layers.js';
 import { loadPolicy, Policy, SharedVariables, saveOptimizerState } from './policy.js';
 import { readSafeTensors, type SafeTensor, writeSafeTensors } from './safetensors.js';
 import type { Tokenizer } from './tokenizer.js';
@@ -254,15 +254,25 @@ export class LoraPolicy extends Policy {
     if (!this.enabled) return undefined;
     const { scale, dropout, seed } = this.lora;
     const call = training && dropout > 0 ? this.dropoutCalls++ : 0;
+    const lowRank = (module: string): LowRankTerm | undefined => {
+      const ad = this.adapters.get(module);
+      if (!ad) return undefined;
+      // Seeded per forward and module: the same mask at every call (a backward pass recomputes it).
+      const drop =
+        training && dropout > 0
+          ? (x: tf.Tensor) => tf.dropout(x, dropout, undefined, `${seed}/${call}/${module}`)
+          : undefined;
+      return { a: ad.a, b: ad.b, scale, ...(drop ? { dropout: drop } : {}) };
+    };
     return {
       frozenBase: true,
+      lowRank,
       adapt: (module, x, y) => {
-        const ad = this.adapters.get(module);
-        if (!ad) return y;
-        const input =
-          training && dropout > 0 ? tf.dropout(x, dropout, undefined, `${seed}/${call}/${module}`) : x;
-        const low = tf.mul(matmul(input, ad.a, false, true), scale); // [N, r]
-        return tf.add(y, matmul(low, ad.b, false, true)) as tf.Tensor2D;
+        const term = lowRank(module);
+        if (!term) return y;
+        // Training: one op whose backward reads x and the [N, r] activation only.
+        if (training) return addLowRank(x, y, term);
+        return tf.add(y, lowRankForward(x, term).value) as tf.Tensor2D;
       },
     };
   }

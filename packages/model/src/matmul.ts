@@ -20,11 +20,12 @@ const mm2d = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
   save([a, b]);
   return {
     value: tf.matMul(a, b),
-    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-      const [sa, sb] = saved as [tf.Tensor2D, tf.Tensor2D];
-      const g = dy as tf.Tensor2D;
-      return [tf.matMul(g, tf.transpose(sb)), tf.matMul(tf.transpose(sa), g)];
-    },
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) =>
+      tf.tidy(() => {
+        const [sa, sb] = saved as [tf.Tensor2D, tf.Tensor2D];
+        const g = dy as tf.Tensor2D;
+        return [tf.matMul(g, tf.transpose(sb)), tf.matMul(tf.transpose(sa), g)];
+      }),
   };
 });
 
@@ -54,6 +55,49 @@ export function matmul(a: tf.Tensor, b: tf.Tensor, transposeA = false, transpose
   const eb = transposeB ? (cachedTranspose(b) ?? transposeLast(b)) : b;
   if (a.rank === 2) return mm2d(ea, eb);
   return tf.matMul(ea as tf.Tensor3D, eb as tf.Tensor3D);
+}
+
+/**
+ * The gradients of `matmul(a, b, transposeA, transposeB)` (rank 2 or 3) for the output gradient
+ * dy, computed as the tape computes them for that call, kernel for kernel (tfjs's BatchMatMul
+ * gradient; on stock wasm, mm2d's and the explicit transposes'): for hand-written backward passes
+ * that must give the gradients autodiff gave. `want`: which of [da, db] to compute.
+ */
+export function matmulGradients(
+  a: tf.Tensor,
+  b: tf.Tensor,
+  dy: tf.Tensor,
+  transposeA = false,
+  transposeB = false,
+  want: [boolean, boolean] = [true, true],
+): [tf.Tensor | undefined, tf.Tensor | undefined] {
+  const mm = (x: tf.Tensor, y: tf.Tensor, tx: boolean, ty: boolean) =>
+    tf.matMul(x as tf.Tensor3D, y as tf.Tensor3D, tx, ty);
+  if (!slowFlags()) {
+    const [tA, tB] = [transposeA, transposeB];
+    if (!tA && !tB)
+      return [want[0] ? mm(dy, b, false, true) : undefined, want[1] ? mm(a, dy, true, false) : undefined];
+    if (!tA && tB)
+      return [want[0] ? mm(dy, b, false, false) : undefined, want[1] ? mm(dy, a, true, false) : undefined];
+    if (tA && !tB)
+      return [want[0] ? mm(b, dy, false, true) : undefined, want[1] ? mm(a, dy, false, false) : undefined];
+    return [want[0] ? mm(b, dy, true, true) : undefined, want[1] ? mm(dy, a, true, true) : undefined];
+  }
+  // matmul ran op(a) · op(b) with explicit transposes (each undone by its gradient), then mm2d
+  // (rank 2) or an unflagged batched product (rank 3).
+  const ea = transposeA ? transposeLast(a) : a;
+  const eb = transposeB ? transposeLast(b) : b;
+  let da: tf.Tensor | undefined;
+  let db: tf.Tensor | undefined;
+  if (want[0]) {
+    da = a.rank === 2 ? tf.matMul(dy as tf.Tensor2D, tf.transpose(eb)) : mm(dy, eb, false, true);
+    if (transposeA) da = transposeLast(da);
+  }
+  if (want[1]) {
+    db = a.rank === 2 ? tf.matMul(tf.transpose(ea), dy as tf.Tensor2D) : mm(ea, dy, true, false);
+    if (transposeB) db = transposeLast(db);
+  }
+  return [da, db];
 }
 
 /** Swap the last two axes. */
@@ -121,7 +165,7 @@ export function frozenProduct(x: tf.Tensor, w: tf.Tensor): tf.Tensor {
     const [xi] = args as [tf.Tensor];
     return {
       value: matmul(xi, w, false, true),
-      gradFunc: (dy: tf.Tensor | tf.Tensor[]) => [matmul(dy as tf.Tensor, w)],
+      gradFunc: (dy: tf.Tensor | tf.Tensor[]) => tf.tidy(() => [matmul(dy as tf.Tensor, w)]),
     };
   });
   return f(x);

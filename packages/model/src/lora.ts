@@ -201,6 +201,8 @@ export class LoraPolicy extends Policy {
   readonly lora: ResolvedLoraOptions;
   private readonly adapters = new Map<string, Adapter>();
   private adaptersDisposed = false;
+  /** `referenceCopy()` is the frozen base with the adapters off: trainer checkpoints skip it. */
+  readonly referenceIsFrozenBase = true;
   /** Training forwards so far; with the seed it picks each dropout mask. */
   dropoutCalls = 0;
   private enabled = true;

@@ -41,6 +41,12 @@ export interface TrainablePolicy {
    * `restoreState` on resume.
    */
   checkpointState?(): Record<string, unknown>;
+  /**
+   * Optional: true when `referenceCopy()` is these same frozen weights with the trainable part
+   * switched off (LoRA: the base without its adapters), so it never changes while training and a
+   * checkpoint need not store it (for a 7B base that is 28 GB per checkpoint saved).
+   */
+  readonly referenceIsFrozenBase?: boolean;
   restoreState?(state: Record<string, unknown>): void;
   dispose(): void;
 }

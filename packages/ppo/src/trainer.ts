@@ -113,6 +113,8 @@ interface TrainerState {
   weights: string[];
   /** `policy.checkpointState()`, when the policy has one. */
   policy?: Record<string, unknown>;
+  /** false: no reference file, the reference is the policy's frozen base (`referenceIsFrozenBase`). */
+  referenceSaved?: boolean;
 }
 
 declare module '@stepcoder/core' {
@@ -829,7 +831,8 @@ export class Trainer {
     if (this.pending) this.pending = await this.pending;
     await mkdir(dir, { recursive: true });
     const names = await saveWeights(this.policy, join(dir, POLICY_FILE));
-    await saveWeights(this.reference, join(dir, REFERENCE_FILE));
+    const referenceSaved = !this.referenceIsBase();
+    if (referenceSaved) await saveWeights(this.reference, join(dir, REFERENCE_FILE));
     await saveOptimizerState(this.optimizer, join(dir, OPTIMIZER_FILE));
     // Also a folder `loadPolicy` reads, for evaluation and for starting new runs from this one.
     if (this.policy.save) await this.policy.save(join(dir, MODEL_DIR));
@@ -846,8 +849,14 @@ export class Trainer {
       pending: (this.pending as GeneratedBatch | undefined) ?? null,
       weights: names,
       ...(this.policy.checkpointState ? { policy: this.policy.checkpointState() } : {}),
+      referenceSaved,
     };
     await writeFile(join(dir, STATE_FILE), `${JSON.stringify(state)}\n`);
+  }
+
+  /** The reference is the policy's own frozen base (LoRA's view), not a copy or a given policy. */
+  private referenceIsBase(): boolean {
+    return this.config.reference === undefined && this.policy.referenceIsFrozenBase === true;
   }
 
   /** @internal used by `resumeTrainer`. */
@@ -865,7 +874,13 @@ export class Trainer {
       );
     }
     await loadWeightsInto(this.policy, join(dir, POLICY_FILE));
-    await loadWeightsInto(this.reference, join(dir, REFERENCE_FILE));
+    if (state.referenceSaved !== false) await loadWeightsInto(this.reference, join(dir, REFERENCE_FILE));
+    else if (!this.referenceIsBase())
+      throw new StepcoderError(
+        'CHECKPOINT',
+        `${dir} holds no reference weights (it was written by a policy whose reference is its frozen base, e.g. LoRA); resume it with such a policy, not one needing a separate reference`,
+        { details: { dir } },
+      );
     await loadOptimizerState(this.optimizer, join(dir, OPTIMIZER_FILE));
     this.problemRng = RngClass.fromState(state.rng.problems);
     this.generationRng = RngClass.fromState(state.rng.generation);

@@ -145,6 +145,8 @@ describe('LoRA in the trainer', () => {
     await first.checkpoint(ckpt);
     await first.dispose();
     b.dispose();
+    // No copy of the frozen base as the reference: it is the policy's own base with adapters off.
+    expect(await readdir(ckpt)).not.toContain('reference.tensors');
     // The model folder of the checkpoint is PEFT's adapter layout.
     expect((await readdir(join(ckpt, 'policy'))).sort()).toEqual([
       'adapter_config.json',

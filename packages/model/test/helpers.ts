@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { GPT2Config, LlamaConfig } from '../src/base.js';
+import { expect } from 'vitest';
+import type { GPT2Config, LlamaConfig, Policy } from '../src/base.js';
 
 /** Small enough that a forward + backward pass takes milliseconds on 2 slow cores. */
 export const TEST_CONFIG: GPT2Config = { vocabSize: 258, nPositions: 64, nEmbd: 32, nLayer: 2, nHead: 4 };
 
-/** A 2×6 batch whose first row is left-padded (pad id 257, mask 0): ids int32 and mask float. */
 /** A micro Llama: GQA 4:2, untied LM head, no biases. */
 export const LLAMA: LlamaConfig = {
   family: 'llama',
@@ -17,6 +17,7 @@ export const LLAMA: LlamaConfig = {
   nKvHead: 2,
 };
 
+/** A 2×6 batch whose first row is left-padded (pad id 257, mask 0): ids int32 and mask float. */
 export function paddedBatch(): { ids: tf.Tensor2D; mask: tf.Tensor2D } {
   const ids = tf.tensor2d(
     [
@@ -34,4 +35,65 @@ export function paddedBatch(): { ids: tf.Tensor2D; mask: tf.Tensor2D } {
     [2, 6],
   );
   return { ids, mask };
+}
+
+/** max |a − b| / max |b| (the scale floored at 1e-6); a and b must have the same length. */
+export function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let scale = 1e-6;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) {
+    scale = Math.max(scale, Math.abs(b[i]!));
+    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
+  }
+  return diff / scale;
+}
+
+/**
+ * Logits and values of `policy` on paddedBatch(), and every trainable variable's gradient of a
+ * loss on both (mean logit² + position-weighted values), as arrays: what a kernel comparison
+ * checks, forward and backward.
+ */
+export function forwardAndGradients(policy: Policy): {
+  logits: Float32Array;
+  values: Float32Array;
+  grads: Float32Array[];
+  names: string[];
+} {
+  const { ids, mask } = paddedBatch();
+  const vars = policy.trainableVariables();
+  try {
+    return tf.tidy(() => {
+      const forward = policy.apply(ids, mask);
+      const { grads } = tf.variableGrads(() => {
+        const { logits, values } = policy.apply(ids, mask);
+        return tf.add(
+          tf.mean(tf.square(logits)),
+          tf.mean(tf.mul(values, tf.reshape(tf.range(0, 6), [1, 6]))),
+        ) as tf.Scalar;
+      }, vars);
+      return {
+        logits: forward.logits.dataSync().slice() as Float32Array,
+        values: forward.values.dataSync().slice() as Float32Array,
+        grads: vars.map((v) => grads[v.name]!.dataSync().slice() as Float32Array),
+        names: vars.map((v) => v.name),
+      };
+    });
+  } finally {
+    tf.dispose([ids, mask]);
+  }
+}
+
+/** Greedy generation of two prompts of different lengths (a left-padded batch): ids and log-probs. */
+export async function greedyPair(
+  policy: Policy,
+  maxNewTokens: number,
+): Promise<Array<{ ids: number[]; logprobs: number[] }>> {
+  const gens = await policy.generate(['def add(a, b):\n', 'x = 1\n'], {
+    maxNewTokens,
+    temperature: 0,
+    seed: 1,
+    ignoreEos: true,
+  });
+  return gens.map((g) => ({ ids: g.tokenIds, logprobs: g.logprobs }));
 }

@@ -13,7 +13,7 @@ import {
   nativeKernelsInfo,
   type Policy,
 } from '../src/base.js';
-import { paddedBatch, TEST_CONFIG } from './helpers.js';
+import { forwardAndGradients, greedyPair, maxRelDiff, TEST_CONFIG } from './helpers.js';
 
 /*
  * The native kernels with the built-in SGEMM forced (`blas: { library: 'builtin' }`, what a
@@ -23,17 +23,6 @@ import { paddedBatch, TEST_CONFIG } from './helpers.js';
  */
 
 const paths = cpuGemmSupport().gemmPaths;
-
-function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let scale = 1e-6;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) {
-    scale = Math.max(scale, Math.abs(b[i]!));
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-  }
-  return diff / scale;
-}
 
 describe('native kernels on the built-in SGEMM', () => {
   let policy: Policy;
@@ -109,40 +98,13 @@ describe('native kernels on the built-in SGEMM', () => {
         tf.dispose([a, b]);
       }
       // The model, forward and backward.
-      const { ids, mask } = paddedBatch();
-      const vars = policy.trainableVariables();
-      const model = await both(() =>
-        tf.tidy(() => {
-          const forward = policy.apply(ids, mask);
-          const { grads } = tf.variableGrads(() => {
-            const { logits, values } = policy.apply(ids, mask);
-            return tf.add(
-              tf.mean(tf.square(logits)),
-              tf.mean(tf.mul(values, tf.reshape(tf.range(0, 6), [1, 6]))),
-            ) as tf.Scalar;
-          }, vars);
-          return {
-            logits: forward.logits.dataSync().slice(),
-            values: forward.values.dataSync().slice(),
-            grads: vars.map((v) => grads[v.name]!.dataSync().slice()),
-          };
-        }),
-      );
+      const model = await both(() => forwardAndGradients(policy));
       expect(maxRelDiff(model.native.logits, model.stock.logits)).toBeLessThan(1e-5);
       expect(maxRelDiff(model.native.values, model.stock.values)).toBeLessThan(1e-5);
-      for (const [i, v] of vars.entries())
-        expect(maxRelDiff(model.native.grads[i]!, model.stock.grads[i]!), v.name).toBeLessThan(1e-4);
-      tf.dispose([ids, mask]);
+      for (const [i, name] of model.native.names.entries())
+        expect(maxRelDiff(model.native.grads[i]!, model.stock.grads[i]!), name).toBeLessThan(1e-4);
       // Greedy generation: KV-cache decoding runs the one-row GEMV path.
-      const gen = await both(async () => {
-        const gens = await policy.generate(['def add(a, b):\n', 'x = 1\n'], {
-          maxNewTokens: 10,
-          temperature: 0,
-          seed: 1,
-          ignoreEos: true,
-        });
-        return gens.map((g) => ({ ids: g.tokenIds, logprobs: g.logprobs }));
-      });
+      const gen = await both(() => greedyPair(policy, 10));
       for (const [i, g] of gen.native.entries()) {
         expect(g.ids).toEqual(gen.stock[i]!.ids);
         expect(maxRelDiff(g.logprobs, gen.stock[i]!.logprobs)).toBeLessThan(1e-4);

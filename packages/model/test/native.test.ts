@@ -13,7 +13,7 @@ import {
   nativeKernelsInfo,
   type Policy,
 } from '../src/base.js';
-import { LLAMA, paddedBatch, TEST_CONFIG } from './helpers.js';
+import { forwardAndGradients, greedyPair, LLAMA, maxRelDiff, TEST_CONFIG } from './helpers.js';
 
 /*
  * The native kernels (BLAS GEMM, transpose, LayerNorm, GELU, Adam) against tfjs's own wasm
@@ -28,17 +28,6 @@ async function both<T>(f: () => T | Promise<T>): Promise<{ native: T; stock: T }
   const stock = await f();
   await enableNativeKernels();
   return { native, stock };
-}
-
-function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let scale = 1e-6;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) {
-    scale = Math.max(scale, Math.abs(b[i]!));
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-  }
-  return diff / scale;
 }
 
 function seeded(shape: number[], seed: number): tf.Tensor {
@@ -150,45 +139,17 @@ describe('native kernels on the wasm backend', () => {
   });
 
   it('the model gives the same logits, values and gradients as with wasm kernels', async () => {
-    const { ids, mask } = paddedBatch();
-    const vars = policy.trainableVariables();
-    const { native, stock } = await both(() =>
-      tf.tidy(() => {
-        const forward = policy.apply(ids, mask);
-        const { grads } = tf.variableGrads(() => {
-          const { logits, values } = policy.apply(ids, mask);
-          return tf.add(
-            tf.mean(tf.square(logits)),
-            tf.mean(tf.mul(values, tf.reshape(tf.range(0, 6), [1, 6]))),
-          ) as tf.Scalar;
-        }, vars);
-        return {
-          logits: forward.logits.dataSync().slice(),
-          values: forward.values.dataSync().slice(),
-          grads: vars.map((v) => grads[v.name]!.dataSync().slice()),
-        };
-      }),
-    );
+    const { native, stock } = await both(() => forwardAndGradients(policy));
     expect(maxRelDiff(native.logits, stock.logits)).toBeLessThan(1e-5);
     expect(maxRelDiff(native.values, stock.values)).toBeLessThan(1e-5);
-    for (const [i, v] of vars.entries()) {
-      expect(maxRelDiff(native.grads[i]!, stock.grads[i]!), v.name).toBeLessThan(1e-4);
+    for (const [i, name] of native.names.entries()) {
+      expect(maxRelDiff(native.grads[i]!, stock.grads[i]!), name).toBeLessThan(1e-4);
     }
-    tf.dispose([ids, mask]);
   });
 
   it('greedy generation and scoring agree with wasm kernels; no tensors leak', async () => {
-    const prompts = ['def add(a, b):\n', 'x = 1\n'];
     const before = tf.memory().numTensors;
-    const { native, stock } = await both(async () => {
-      const gens = await policy.generate(prompts, {
-        maxNewTokens: 12,
-        temperature: 0,
-        seed: 1,
-        ignoreEos: true,
-      });
-      return gens.map((g) => ({ ids: g.tokenIds, logprobs: g.logprobs }));
-    });
+    const { native, stock } = await both(() => greedyPair(policy, 12));
     expect(tf.memory().numTensors).toBe(before);
     for (const [i, g] of native.entries()) {
       expect(g.ids).toEqual(stock[i]!.ids);
@@ -211,46 +172,18 @@ describe('native kernels on the wasm backend', () => {
         ),
         { partial: true },
       );
-      const { ids, mask } = paddedBatch();
-      const vars = llama.trainableVariables();
-      const { native, stock } = await both(() =>
-        tf.tidy(() => {
-          const forward = llama.apply(ids, mask);
-          const { grads } = tf.variableGrads(() => {
-            const { logits, values } = llama.apply(ids, mask);
-            return tf.add(
-              tf.mean(tf.square(logits)),
-              tf.mean(tf.mul(values, tf.reshape(tf.range(0, 6), [1, 6]))),
-            ) as tf.Scalar;
-          }, vars);
-          return {
-            logits: forward.logits.dataSync().slice(),
-            values: forward.values.dataSync().slice(),
-            grads: vars.map((v) => grads[v.name]!.dataSync().slice()),
-          };
-        }),
-      );
+      const { native, stock } = await both(() => forwardAndGradients(llama));
       expect(maxRelDiff(native.logits, stock.logits)).toBeLessThan(1e-5);
       expect(maxRelDiff(native.values, stock.values)).toBeLessThan(1e-5);
-      for (const [i, v] of vars.entries())
+      for (const [i, name] of native.names.entries())
         expect(
           maxRelDiff(native.grads[i]!, stock.grads[i]!),
-          `${config.modelType ?? 'llama'} ${v.name}`,
+          `${config.modelType ?? 'llama'} ${name}`,
         ).toBeLessThan(1e-4);
-      tf.dispose([ids, mask]);
 
       // Cached decoding of a left-padded batch (GQA decode attention, rotary at each position).
       const before = tf.memory().numTensors;
-      const gens = await both(async () =>
-        (
-          await llama.generate(['def add(a, b):\n', 'x = 1\n'], {
-            maxNewTokens: 12,
-            temperature: 0,
-            seed: 1,
-            ignoreEos: true,
-          })
-        ).map((g) => ({ ids: g.tokenIds, logprobs: g.logprobs })),
-      );
+      const gens = await both(() => greedyPair(llama, 12));
       expect(tf.memory().numTensors).toBe(before);
       for (const [i, g] of gens.native.entries()) {
         expect(g.ids).toEqual(gens.stock[i]!.ids);

@@ -3,8 +3,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   applyLora,
-  createByteTokenizer,
-  createPolicy,
   initBackend,
   type LinearAdapter,
   type LlamaConfig,
@@ -12,7 +10,7 @@ import {
   type Policy,
   peftTensorName,
 } from '../src/base.js';
-import { LLAMA } from './helpers.js';
+import { LLAMA, QWEN2, randomPolicy } from './helpers.js';
 
 /*
  * The Llama training forward runs each decoder layer as two ops with hand-written gradients
@@ -21,28 +19,12 @@ import { LLAMA } from './helpers.js';
  * for the backward pass.
  */
 
-const tokenizer = createByteTokenizer();
-const QWEN2: LlamaConfig = { ...LLAMA, modelType: 'qwen2', nKvHead: 1, tieWordEmbeddings: true };
 /** q/k/v and o_proj biases (Llama's attention_bias), no GQA. */
 const LLAMA_BIAS: LlamaConfig = { ...LLAMA, attentionBias: true, nKvHead: 4 };
 
 beforeAll(async () => {
   await initBackend({ prefer: 'wasm', log: false });
 });
-
-async function randomPolicy(config: LlamaConfig, seed: number): Promise<Policy> {
-  const policy = await createPolicy({ config, tokenizer, seed });
-  const rng = new Rng(seed).split('perturb');
-  const perturbed = new Map<string, tf.Tensor>();
-  for (const [name, w] of policy.getWeights()) {
-    const noise = Float32Array.from({ length: w.size }, () => rng.normal() * 0.1);
-    perturbed.set(name, tf.add(w, tf.tensor(noise, w.shape)));
-    w.dispose();
-  }
-  policy.setWeights(perturbed);
-  tf.dispose([...perturbed.values()]);
-  return policy;
-}
 
 type AdapterHook = { linearAdapter(training: boolean): LinearAdapter | undefined };
 

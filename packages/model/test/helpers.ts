@@ -1,6 +1,13 @@
+import { Rng } from '@stepcoder/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect } from 'vitest';
-import type { GPT2Config, LlamaConfig, Policy } from '../src/base.js';
+import {
+  createByteTokenizer,
+  createPolicy,
+  type GPT2Config,
+  type LlamaConfig,
+  type Policy,
+} from '../src/base.js';
 
 /** Small enough that a forward + backward pass takes milliseconds on 2 slow cores. */
 export const TEST_CONFIG: GPT2Config = { vocabSize: 258, nPositions: 64, nEmbd: 32, nLayer: 2, nHead: 4 };
@@ -16,6 +23,24 @@ export const LLAMA: LlamaConfig = {
   nHead: 4,
   nKvHead: 2,
 };
+
+/** Qwen2-shaped: q/k/v biases, tied head, GQA 4:1. */
+export const QWEN2: LlamaConfig = { ...LLAMA, modelType: 'qwen2', nKvHead: 1, tieWordEmbeddings: true };
+
+/** A byte-tokenizer policy with every parameter perturbed (norm gains, biases and value head matter). */
+export async function randomPolicy(config: LlamaConfig | GPT2Config, seed: number): Promise<Policy> {
+  const policy = await createPolicy({ config, tokenizer: createByteTokenizer(), seed });
+  const rng = new Rng(seed).split('perturb');
+  const perturbed = new Map<string, tf.Tensor>();
+  for (const [name, w] of policy.getWeights()) {
+    const noise = Float32Array.from({ length: w.size }, () => rng.normal() * 0.1);
+    perturbed.set(name, tf.add(w, tf.tensor(noise, w.shape)));
+    w.dispose();
+  }
+  policy.setWeights(perturbed);
+  tf.dispose([...perturbed.values()]);
+  return policy;
+}
 
 /** A 2×6 batch whose first row is left-padded (pad id 257, mask 0): ids int32 and mask float. */
 export function paddedBatch(): { ids: tf.Tensor2D; mask: tf.Tensor2D } {

@@ -11,7 +11,6 @@ import {
   createPolicy,
   type GPT2Config,
   initBackend,
-  type LlamaConfig,
   type LoraOptions,
   LoraPolicy,
   loadLoraAdapters,
@@ -23,11 +22,10 @@ import {
   readSafeTensors,
 } from '../src/base.js';
 
-import { LLAMA } from './helpers.js';
+import { LLAMA, QWEN2, randomPolicy } from './helpers.js';
 
 const tokenizer = createByteTokenizer();
 
-const QWEN2: LlamaConfig = { ...LLAMA, modelType: 'qwen2', nKvHead: 1, tieWordEmbeddings: true };
 const GPT2: GPT2Config = { vocabSize: 258, nPositions: 64, nEmbd: 32, nLayer: 2, nHead: 4 };
 
 const ALL_LLAMA = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
@@ -41,21 +39,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-/** A policy with every parameter perturbed (norm gains, biases and value head matter). */
-async function randomPolicy(config: LlamaConfig | GPT2Config, seed: number): Promise<Policy> {
-  const policy = await createPolicy({ config, tokenizer, seed });
-  const rng = new Rng(seed).split('perturb');
-  const perturbed = new Map<string, tf.Tensor>();
-  for (const [name, w] of policy.getWeights()) {
-    const noise = Float32Array.from({ length: w.size }, () => rng.normal() * 0.1);
-    perturbed.set(name, tf.add(w, tf.tensor(noise, w.shape)));
-    w.dispose();
-  }
-  policy.setWeights(perturbed);
-  tf.dispose([...perturbed.values()]);
-  return policy;
-}
 
 const IDS = [
   [257, 10, 20, 30, 40, 50, 60, 70],

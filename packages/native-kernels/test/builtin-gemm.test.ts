@@ -7,6 +7,7 @@ import {
   loadNativeKernels,
   nativeDiagnostics,
 } from '../src/index.js';
+import { type Case, checkGemm as check, fill } from './gemm-check.js';
 
 /*
  * The built-in SGEMM (native/gemm.c) on every code path this CPU allows, against a naive GEMM
@@ -23,89 +24,6 @@ afterAll(() => {
   // Leave the process on the default GEMM for any file that runs after this one.
   loadNativeKernels();
 });
-
-/** A seeded LCG in [-1, 1). */
-function fill(v: Float32Array, seed: number): void {
-  let s = seed >>> 0;
-  for (let j = 0; j < v.length; j++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    v[j] = s / 2 ** 31 - 1;
-  }
-}
-
-interface Case {
-  m: number;
-  n: number;
-  k: number;
-  ta: boolean;
-  tb: boolean;
-  alpha: number;
-  beta: number;
-  /** Extra floats per row beyond the operand's width. */
-  pad: [number, number, number];
-  /** Byte offset of A within the heap (any multiple of 4). */
-  shift: number;
-}
-
-/** Run one case through `run` and check it against the float64 reference; returns the max error ratio. */
-function check(
-  c: Case,
-  run: (
-    heap: ArrayBuffer,
-    aOff: number,
-    lda: number,
-    bOff: number,
-    ldb: number,
-    cOff: number,
-    ldc: number,
-  ) => void,
-  label: string,
-): void {
-  const { m, n, k, ta, tb, alpha, beta, pad, shift } = c;
-  const rowsA = ta ? k : m;
-  const colsA = ta ? m : k;
-  const rowsB = tb ? n : k;
-  const colsB = tb ? k : n;
-  const lda = Math.max(1, colsA) + pad[0];
-  const ldb = Math.max(1, colsB) + pad[1];
-  const ldc = Math.max(1, n) + pad[2];
-  const aOff = shift;
-  const bOff = aOff + rowsA * lda * 4 + 4;
-  const cOff = bOff + rowsB * ldb * 4 + 12;
-  const heap = new ArrayBuffer(cOff + m * ldc * 4 + 64);
-  const A = new Float32Array(heap, aOff, rowsA * lda);
-  const B = new Float32Array(heap, bOff, rowsB * ldb);
-  const C = new Float32Array(heap, cOff, m * ldc);
-  fill(A, 1 + m);
-  fill(B, 2 + n);
-  fill(C, 3 + k);
-  if (beta === 0) C.fill(Number.NaN); // beta = 0 must not read C
-  const C0 = C.slice();
-  run(heap, aOff, lda, bOff, ldb, cOff, ldc);
-  for (let i = 0; i < m; i++) {
-    for (let j = 0; j < ldc; j++) {
-      const got = C[i * ldc + j]!;
-      if (j >= n) {
-        // Padding between rows is never written.
-        if (!Object.is(got, C0[i * ldc + j]!)) throw new Error(`${label}: wrote padding C[${i}][${j}]`);
-        continue;
-      }
-      let sum = 0;
-      let mag = 0;
-      for (let p = 0; p < k; p++) {
-        const x = (ta ? A[p * lda + i]! : A[i * lda + p]!) * (tb ? B[j * ldb + p]! : B[p * ldb + j]!);
-        sum += x;
-        mag += Math.abs(x);
-      }
-      const c0 = beta === 0 ? 0 : C0[i * ldc + j]!;
-      const ref = alpha * sum + beta * c0;
-      const scale = Math.abs(alpha) * mag + Math.abs(beta * c0) + 1e-30;
-      if (!(Math.abs(got - ref) <= 1e-5 * scale)) {
-        throw new Error(`${label}: C[${i}][${j}] = ${got}, reference ${ref} (scale ${scale})`);
-      }
-    }
-  }
-}
 
 const SHAPES: Array<[number, number, number]> = [
   [1, 1, 1],

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { builtinGemm, cpuGemmSupport, type GemmPath, loadNativeKernels } from '../src/index.js';
+import { type Case, checkGemm } from './gemm-check.js';
 
 /*
  * The one-row products (M = 1: KV-cache decoding; N = 1: the value head) of native/gemm.c on
@@ -16,14 +17,6 @@ const paths: readonly GemmPath[] = support.gemmPaths;
 afterAll(() => {
   loadNativeKernels();
 });
-
-function fill(v: Float32Array, seed: number): void {
-  let s = seed >>> 0;
-  for (let j = 0; j < v.length; j++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    v[j] = s / 2 ** 31 - 1;
-  }
-}
 
 type Gemm = (
   heap: ArrayBuffer,
@@ -42,63 +35,15 @@ type Gemm = (
   ldc: number,
 ) => void;
 
-interface Case {
-  m: number;
-  n: number;
-  k: number;
-  ta: boolean;
-  tb: boolean;
-  alpha: number;
-  beta: number;
-  /** Extra floats per row of A, B, C. */
-  pad: [number, number, number];
-  /** Byte offset of A (a multiple of 4, rarely of 64). */
-  shift: number;
-}
-
-/** Runs one case and checks every element of C (and that row padding is untouched). */
+/** Runs one case through `gemm` and checks every element of C (and that row padding is untouched). */
 function check(c: Case, gemm: Gemm, label: string): void {
-  const { m, n, k, ta, tb, alpha, beta, pad, shift } = c;
-  const rowsA = ta ? k : m;
-  const colsA = ta ? m : k;
-  const rowsB = tb ? n : k;
-  const colsB = tb ? k : n;
-  const lda = Math.max(1, colsA) + pad[0];
-  const ldb = Math.max(1, colsB) + pad[1];
-  const ldc = Math.max(1, n) + pad[2];
-  const aOff = shift;
-  const bOff = aOff + rowsA * lda * 4 + 4;
-  const cOff = bOff + rowsB * ldb * 4 + 8;
-  const heap = new ArrayBuffer(cOff + m * ldc * 4 + 64);
-  const A = new Float32Array(heap, aOff, rowsA * lda);
-  const B = new Float32Array(heap, bOff, rowsB * ldb);
-  const C = new Float32Array(heap, cOff, m * ldc);
-  fill(A, 11 + m + k);
-  fill(B, 12 + n);
-  fill(C, 13 + k);
-  if (beta === 0) C.fill(Number.NaN); // beta = 0 must not read C
-  const C0 = C.slice();
-  gemm(heap, ta, tb, m, n, k, alpha, aOff, lda, bOff, ldb, beta, cOff, ldc);
-  for (let i = 0; i < m; i++)
-    for (let j = 0; j < ldc; j++) {
-      const got = C[i * ldc + j]!;
-      if (j >= n) {
-        if (!Object.is(got, C0[i * ldc + j]!)) throw new Error(`${label}: wrote padding C[${i}][${j}]`);
-        continue;
-      }
-      let sum = 0;
-      let mag = 0;
-      for (let p = 0; p < k; p++) {
-        const x = (ta ? A[p * lda + i]! : A[i * lda + p]!) * (tb ? B[j * ldb + p]! : B[p * ldb + j]!);
-        sum += x;
-        mag += Math.abs(x);
-      }
-      const c0 = beta === 0 ? 0 : C0[i * ldc + j]!;
-      const ref = alpha * sum + beta * c0;
-      const scale = Math.abs(alpha) * mag + Math.abs(beta * c0) + 1e-30;
-      if (!(Math.abs(got - ref) <= 1e-5 * scale))
-        throw new Error(`${label}: C[${i}][${j}] = ${got}, reference ${ref} (scale ${scale})`);
-    }
+  checkGemm(
+    c,
+    (heap, aOff, lda, bOff, ldb, cOff, ldc) =>
+      gemm(heap, c.ta, c.tb, c.m, c.n, c.k, c.alpha, aOff, lda, bOff, ldb, c.beta, cOff, ldc),
+    label,
+    { seeds: (m, n, k) => [11 + m + k, 12 + n, 13 + k], cGap: 8 },
+  );
 }
 
 /** [N, K]: the decode step's products, then sizes around the kernels' edges. */

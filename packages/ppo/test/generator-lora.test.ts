@@ -14,7 +14,7 @@ import {
   type PolicyGenerator,
   type TrainerConfig,
 } from '../src/index.js';
-import { microPolicy, passIsOne, problems, ruleExecutor } from './helpers.js';
+import { microPolicy, microTrainerConfig, ruleExecutor } from './helpers.js';
 
 /*
  * The trainer with a LoRA policy and a real generator worker thread started from it: the worker
@@ -36,25 +36,14 @@ async function loraPolicy(): Promise<LoraPolicy> {
 }
 
 function config(overrides: Partial<TrainerConfig>): Omit<TrainerConfig, 'policy'> {
+  const base = microTrainerConfig();
   return {
+    ...base,
     seed: 9,
-    problems: problems(4),
     executor: ruleExecutor((p) => /^[a-m]/.test(p)),
-    reward: passIsOne,
     advantage: 'grpo',
     batchSize: 2,
-    samplesPerPrompt: 4,
-    generation: { maxNewTokens: 6, temperature: 1 },
-    ppo: {
-      epochs: 1,
-      minibatchSize: 8,
-      clipRange: 0.2,
-      clipRangeValue: 0.2,
-      vfCoef: 0.1,
-      entCoef: 0,
-      maxGradNorm: 1,
-    },
-    kl: { type: 'fixed', beta: 0.05 },
+    ppo: { ...base.ppo, minibatchSize: 8 },
     lr: 1e-2,
     ...overrides,
   };

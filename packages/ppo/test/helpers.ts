@@ -14,6 +14,7 @@ import {
   initBackend,
   type Policy,
 } from '@stepcoder/model';
+import type { TrainerConfig } from '../src/index.js';
 
 /** Smaller than GPT2_TINY so that a PPO iteration is quick on the wasm backend (single-threaded: deterministic). */
 export const MICRO: GPT2Config = { vocabSize: 258, nPositions: 64, nEmbd: 32, nLayer: 1, nHead: 2 };
@@ -154,3 +155,31 @@ export const passIsOne: RewardFn = {
   name: 'pass-is-one',
   score: (r) => (r.outcome === 'pass' ? 1 : 0),
 };
+
+/**
+ * The micro trainer setup of the learning tests: 4 problems, a rule executor, pass = 1, GRPO-sized
+ * groups of 4, 6 new tokens, one PPO epoch; `overrides` replace whole top-level keys.
+ */
+export function microTrainerConfig(overrides: Partial<TrainerConfig> = {}): Omit<TrainerConfig, 'policy'> {
+  return {
+    seed: 11,
+    problems: problems(4),
+    executor: ruleExecutor(() => true),
+    reward: passIsOne,
+    batchSize: 4,
+    samplesPerPrompt: 4,
+    generation: { maxNewTokens: 6, temperature: 1 },
+    ppo: {
+      epochs: 1,
+      minibatchSize: 16,
+      clipRange: 0.2,
+      clipRangeValue: 0.2,
+      vfCoef: 0.1,
+      entCoef: 0,
+      maxGradNorm: 1,
+    },
+    kl: { type: 'fixed', beta: 0.05 },
+    lr: 3e-3,
+    ...overrides,
+  };
+}

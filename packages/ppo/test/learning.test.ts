@@ -1,15 +1,9 @@
 import { createEventBus, createRng, StepcoderError } from '@stepcoder/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import {
-  buildMinibatch,
-  createTrainer,
-  type Rollout,
-  scoreSequences,
-  type TrainerConfig,
-} from '../src/index.js';
+import { buildMinibatch, createTrainer, type Rollout, scoreSequences } from '../src/index.js';
 import { tokenLogprobs } from '../src/losses.js';
-import { microPolicy, passIsOne, problems, ruleExecutor } from './helpers.js';
+import { microTrainerConfig as config, microPolicy, problems, ruleExecutor } from './helpers.js';
 
 /*
  * Behaviour tests of the trainer's learning mechanics (issue 12): the temperature of the ratio,
@@ -17,30 +11,6 @@ import { microPolicy, passIsOne, problems, ruleExecutor } from './helpers.js';
  * a learnable reward is learnt. The executors below are deterministic rules over the generated
  * text: the trainer, not execution, is under test.
  */
-
-function config(overrides: Partial<TrainerConfig>): Omit<TrainerConfig, 'policy'> {
-  return {
-    seed: 11,
-    problems: problems(4),
-    executor: ruleExecutor(() => true),
-    reward: passIsOne,
-    batchSize: 4,
-    samplesPerPrompt: 4,
-    generation: { maxNewTokens: 6, temperature: 1 },
-    ppo: {
-      epochs: 1,
-      minibatchSize: 16,
-      clipRange: 0.2,
-      clipRangeValue: 0.2,
-      vfCoef: 0.1,
-      entCoef: 0,
-      maxGradNorm: 1,
-    },
-    kl: { type: 'fixed', beta: 0.05 },
-    lr: 3e-3,
-    ...overrides,
-  };
-}
 
 describe('temperature: log-probs, ratio and KL are formed at the sampling temperature', () => {
   it('at T = 0.5 the ratio before any update is 1 within 1e-4 and the KL to the reference is ≥ −1e-6', async () => {

@@ -12,8 +12,8 @@ import {
 } from '@stepcoder/model';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTrainer, resumeTrainer, type TrainerConfig } from '../src/index.js';
-import { microPolicy, passIsOne, problems, ruleExecutor } from './helpers.js';
+import { createTrainer, resumeTrainer } from '../src/index.js';
+import { microTrainerConfig as config, microPolicy, ruleExecutor } from './helpers.js';
 
 /*
  * The trainer with LoRA adapters (issue 23): only the adapters and the value head train, the
@@ -41,30 +41,6 @@ async function loraPolicy(seed: number, options: LoraOptions = LORA, headGain = 
  * final LayerNorm's gain gives the frozen micro base such a range (the start is still ~0.1).
  */
 const HEAD_GAIN = 24;
-
-function config(overrides: Partial<TrainerConfig>): Omit<TrainerConfig, 'policy'> {
-  return {
-    seed: 11,
-    problems: problems(4),
-    executor: ruleExecutor(() => true),
-    reward: passIsOne,
-    batchSize: 4,
-    samplesPerPrompt: 4,
-    generation: { maxNewTokens: 6, temperature: 1 },
-    ppo: {
-      epochs: 1,
-      minibatchSize: 16,
-      clipRange: 0.2,
-      clipRangeValue: 0.2,
-      vfCoef: 0.1,
-      entCoef: 0,
-      maxGradNorm: 1,
-    },
-    kl: { type: 'fixed', beta: 0.05 },
-    lr: 3e-3,
-    ...overrides,
-  };
-}
 
 let dir: string;
 beforeAll(async () => {

@@ -7,6 +7,7 @@ import type {
   Problem,
   RewardFn,
 } from '@stepcoder/core';
+import { createRng } from '@stepcoder/core';
 import {
   createByteTokenizer,
   createPolicy,
@@ -14,7 +15,7 @@ import {
   initBackend,
   type Policy,
 } from '@stepcoder/model';
-import type { TrainerConfig } from '../src/index.js';
+import { createTrainer, type TrainablePolicy, type TrainerConfig } from '../src/index.js';
 
 /** Smaller than GPT2_TINY so that a PPO iteration is quick on the wasm backend (single-threaded: deterministic). */
 export const MICRO: GPT2Config = { vocabSize: 258, nPositions: 64, nEmbd: 32, nLayer: 1, nHead: 2 };
@@ -182,4 +183,44 @@ export function microTrainerConfig(overrides: Partial<TrainerConfig> = {}): Omit
     lr: 3e-3,
     ...overrides,
   };
+}
+
+/**
+ * The learnability runs' task: +1 when the completion starts with a lowercase ASCII letter (about
+ * 26/256 of a fresh byte-level model's first tokens, so ~0.1 at start), `iterations` of PPO on
+ * `policy` (2 new tokens, 2 epochs, lr 1e-2, fixed KL 0.01). Returns each iteration's mean reward;
+ * the trainer is disposed, the policy is the caller's.
+ */
+export async function trainFirstCharacter(
+  policy: TrainablePolicy,
+  advantage: 'gae' | 'grpo',
+  iterations: number,
+): Promise<number[]> {
+  const trainer = await createTrainer({
+    ...microTrainerConfig({
+      advantage,
+      executor: ruleExecutor((p) => /^[a-z]/.test(p)),
+      samplesPerPrompt: advantage === 'grpo' ? 4 : 1,
+      batchSize: advantage === 'grpo' ? 4 : 16,
+      generation: { maxNewTokens: 2, temperature: 1 },
+      ppo: {
+        epochs: 2,
+        minibatchSize: 16,
+        clipRange: 0.2,
+        clipRangeValue: 0.2,
+        vfCoef: 0.5,
+        entCoef: 0,
+        maxGradNorm: 1,
+      },
+      lr: 1e-2,
+      kl: { type: 'fixed', beta: 0.01 },
+      seed: createRng(5).int(1000),
+    }),
+    policy,
+  });
+  try {
+    return (await trainer.train(iterations)).map((r) => r.metrics.reward_mean!);
+  } finally {
+    await trainer.dispose();
+  }
 }

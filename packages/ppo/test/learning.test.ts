@@ -1,9 +1,15 @@
-import { createEventBus, createRng, StepcoderError } from '@stepcoder/core';
+import { createEventBus, StepcoderError } from '@stepcoder/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { buildMinibatch, createTrainer, type Rollout, scoreSequences } from '../src/index.js';
 import { tokenLogprobs } from '../src/losses.js';
-import { microTrainerConfig as config, microPolicy, problems, ruleExecutor } from './helpers.js';
+import {
+  microTrainerConfig as config,
+  microPolicy,
+  problems,
+  ruleExecutor,
+  trainFirstCharacter,
+} from './helpers.js';
 
 /*
  * Behaviour tests of the trainer's learning mechanics (issue 12): the temperature of the ratio,
@@ -224,34 +230,11 @@ describe('learnability: a learnable reward is learnt within a fixed, seeded budg
   for (const advantage of ['gae', 'grpo'] as const) {
     it(`${advantage}: mean rollout reward rises from ~0.1 to ≥ 0.6`, async () => {
       const policy = await microPolicy(31);
-      const trainer = await createTrainer({
-        ...config({
-          advantage,
-          executor: ruleExecutor((p) => /^[a-z]/.test(p)),
-          samplesPerPrompt: advantage === 'grpo' ? 4 : 1,
-          batchSize: advantage === 'grpo' ? 4 : 16,
-          generation: { maxNewTokens: 2, temperature: 1 },
-          ppo: {
-            epochs: 2,
-            minibatchSize: 16,
-            clipRange: 0.2,
-            clipRangeValue: 0.2,
-            vfCoef: 0.5,
-            entCoef: 0,
-            maxGradNorm: 1,
-          },
-          lr: 1e-2,
-          kl: { type: 'fixed', beta: 0.01 },
-          seed: createRng(5).int(1000),
-        }),
-        policy,
-      });
-      const rewards = (await trainer.train(25)).map((r) => r.metrics.reward_mean!);
+      const rewards = await trainFirstCharacter(policy, advantage, 25);
       const start = (rewards[0]! + rewards[1]!) / 2;
       const end = (rewards.at(-1)! + rewards.at(-2)! + rewards.at(-3)!) / 3;
       expect(start).toBeLessThan(0.35);
       expect(end).toBeGreaterThanOrEqual(0.6);
-      await trainer.dispose();
       policy.dispose();
     });
   }

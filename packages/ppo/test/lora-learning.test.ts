@@ -1,7 +1,6 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRng } from '@stepcoder/core';
 import {
   applyLora,
   createByteTokenizer,
@@ -13,7 +12,7 @@ import {
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTrainer, resumeTrainer } from '../src/index.js';
-import { microTrainerConfig as config, microPolicy, ruleExecutor } from './helpers.js';
+import { microTrainerConfig as config, microPolicy, ruleExecutor, trainFirstCharacter } from './helpers.js';
 
 /*
  * The trainer with LoRA adapters (issue 23): only the adapters and the value head train, the
@@ -179,39 +178,15 @@ describe('LoRA dropout across a resume', () => {
 });
 
 /**
- * The first-character reward of learning.test.ts (+1 when the completion starts with a lowercase
- * ASCII letter, ~0.1 at start), 40 iterations training only `policy`'s adapters: the reward before
- * any update is < 0.35 and the last three iterations' mean ≥ 0.6.
+ * The first-character task of learning.test.ts, 40 iterations training only `policy`'s adapters:
+ * the reward before any update is < 0.35 and the last three iterations' mean ≥ 0.6.
  */
 async function expectFirstCharacterLearnt(policy: LoraPolicy, advantage: 'gae' | 'grpo'): Promise<void> {
-  const trainer = await createTrainer({
-    ...config({
-      advantage,
-      executor: ruleExecutor((p) => /^[a-z]/.test(p)),
-      samplesPerPrompt: advantage === 'grpo' ? 4 : 1,
-      batchSize: advantage === 'grpo' ? 4 : 16,
-      generation: { maxNewTokens: 2, temperature: 1 },
-      ppo: {
-        epochs: 2,
-        minibatchSize: 16,
-        clipRange: 0.2,
-        clipRangeValue: 0.2,
-        vfCoef: 0.5,
-        entCoef: 0,
-        maxGradNorm: 1,
-      },
-      lr: LORA_LR,
-      kl: { type: 'fixed', beta: 0.01 },
-      seed: createRng(5).int(1000),
-    }),
-    policy,
-  });
-  const rewards = (await trainer.train(40)).map((r) => r.metrics.reward_mean!);
+  const rewards = await trainFirstCharacter(policy, advantage, 40);
   const start = rewards[0]!; // before any update (with the k3 clamp one update can solve it)
   const end = (rewards.at(-1)! + rewards.at(-2)! + rewards.at(-3)!) / 3;
   expect(start).toBeLessThan(0.35);
   expect(end).toBeGreaterThanOrEqual(0.6);
-  await trainer.dispose();
   policy.dispose();
 }
 
@@ -248,6 +223,3 @@ const MICRO_LLAMA: LlamaConfig = {
   nHead: 2,
   nKvHead: 1,
 };
-
-/** The rate full fine-tuning uses in learning.test.ts. */
-const LORA_LR = 1e-2;

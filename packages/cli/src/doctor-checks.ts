@@ -147,49 +147,91 @@ export async function checkPython(needs: Needs, ctx: CheckContext): Promise<Chec
   }
 }
 
-/** The slice of isolated-vm the check uses (the CLI does not depend on it: executor-js does). */
-interface IsolatedVm {
-  Isolate: new (options: {
-    memoryLimit: number;
-  }) => {
-    createContextSync(): unknown;
-    compileScriptSync(code: string): { runSync(context: unknown): unknown };
-    dispose(): void;
+/**
+ * What the probe process runs: isolated-vm loaded from the path given, a tiny isolate started,
+ * one answer printed as JSON. It runs in its own Node process because the doctor must survive what
+ * it diagnoses: a mis-built addon can abort on load, and isolated-vm 5 can abort at process
+ * teardown (`IsolateEnvironment::GetCurrent(): Assertion environment != nullptr`, seen once in CI
+ * after an isolate was disposed) — neither may take `stepcoder doctor` or a run's start-up check
+ * down with it.
+ */
+const ISOLATE_PROBE = `
+const ivm = require(process.argv[1]);
+const isolate = new ivm.Isolate({ memoryLimit: 8 });
+const context = isolate.createContextSync();
+const answer = isolate.compileScriptSync('6 * 7').runSync(context);
+context.release();
+isolate.dispose();
+process.stdout.write(JSON.stringify({ answer }) + '\\n');
+`;
+
+/** How the probe process ended, in words ("exit code 1", "signal SIGABRT"). */
+function howEnded(run: { status: number | null; signal: NodeJS.Signals | null; error?: Error }): string {
+  if (run.error) return run.error.message;
+  return run.signal ? `signal ${run.signal}` : `exit code ${run.status}`;
+}
+
+/**
+ * isolated-vm as the JavaScript executor loads it, and a tiny isolate actually started — in a
+ * child Node process (see {@link ISOLATE_PROBE}). The check passes on the isolate's answer; a probe
+ * that answered and then died at exit passes with that in `detail`.
+ */
+export function checkIsolatedVm(needs: Needs): CheckResult {
+  let entry: string;
+  let version: string;
+  try {
+    const from = createRequire(requireHere.resolve('@stepcoder/executor-js/package.json'));
+    entry = from.resolve('isolated-vm');
+    version = (from('isolated-vm/package.json') as { version: string }).version;
+  } catch (err) {
+    return isolatedVmFailed(needs, firstLine(err));
+  }
+  return probeIsolatedVm(entry, version, needs);
+}
+
+function isolatedVmFailed(needs: Needs, why: string, detail = why): CheckResult {
+  return {
+    name: 'isolated-vm',
+    ok: false,
+    required: needs.isolatedVm,
+    summary: `not usable: ${why.slice(0, 160)}`,
+    fix: 'pnpm rebuild isolated-vm (pnpm 10 skips build scripts unless allowed: `pnpm approve-builds`, or onlyBuiltDependencies); it compiles with python3, make and a C++ compiler',
+    detail,
   };
 }
 
-/** isolated-vm as the JavaScript executor loads it, and a tiny isolate actually started. */
-export function checkIsolatedVm(needs: Needs): CheckResult {
-  const fix =
-    'pnpm rebuild isolated-vm (pnpm 10 skips build scripts unless allowed: `pnpm approve-builds`, or onlyBuiltDependencies); it compiles with python3, make and a C++ compiler';
+/** The probe of {@link checkIsolatedVm} on the isolated-vm module at `entry` (exported for tests). */
+export function probeIsolatedVm(entry: string, version: string, needs: Needs): CheckResult {
+  const failed = (why: string, detail?: string) => isolatedVmFailed(needs, why, detail);
+  const run = spawnSync(process.execPath, ['-e', ISOLATE_PROBE, entry], {
+    encoding: 'utf8',
+    timeout: 30_000,
+    // The probe inherits no loader flags (tsx, --import): it is plain CommonJS.
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
+  const stderr = (run.stderr ?? '').trim();
+  const answerLine = (run.stdout ?? '').trim().split('\n').pop() ?? '';
+  let answer: unknown;
   try {
-    const from = createRequire(requireHere.resolve('@stepcoder/executor-js/package.json'));
-    const ivm = from('isolated-vm') as IsolatedVm;
-    const version = (from('isolated-vm/package.json') as { version: string }).version;
-    const isolate = new ivm.Isolate({ memoryLimit: 8 });
-    try {
-      const context = isolate.createContextSync();
-      const answer = isolate.compileScriptSync('6 * 7').runSync(context);
-      if (answer !== 42) throw new Error(`an isolate computed 6 * 7 = ${String(answer)}`);
-    } finally {
-      isolate.dispose();
-    }
-    return {
-      name: 'isolated-vm',
-      ok: true,
-      required: needs.isolatedVm,
-      summary: `${version}, an isolate starts`,
-    };
-  } catch (err) {
-    return {
-      name: 'isolated-vm',
-      ok: false,
-      required: needs.isolatedVm,
-      summary: `not usable: ${firstLine(err).slice(0, 160)}`,
-      fix,
-      detail: firstLine(err),
-    };
+    answer = (JSON.parse(answerLine) as { answer?: unknown }).answer;
+  } catch {
+    const cause = stderr.split('\n').find((l) => /Error|Assertion|error:/.test(l)) ?? stderr.split('\n')[0];
+    return failed(
+      `the probe process ended with ${howEnded(run)}${cause ? `: ${cause}` : ''}`,
+      [`probe: ${process.execPath} -e <isolate probe> ${entry}`, `ended: ${howEnded(run)}`, stderr]
+        .filter(Boolean)
+        .join('\n'),
+    );
   }
+  if (answer !== 42) return failed(`an isolate computed 6 * 7 = ${String(answer)}`);
+  const diedAfter = run.status !== 0 ? `the probe answered, then ended with ${howEnded(run)}` : undefined;
+  return {
+    name: 'isolated-vm',
+    ok: true,
+    required: needs.isolatedVm,
+    summary: `${version}, an isolate starts${diedAfter ? ` (${diedAfter})` : ''}`,
+    detail: [`loaded from ${entry}`, diedAfter, diedAfter ? stderr : undefined].filter(Boolean).join('\n'),
+  };
 }
 
 /** Which GEMM the wasm backend's matrix products get, as {@link gemmDiagnostics} reports it. */

@@ -320,7 +320,12 @@ describe('infrastructure', () => {
         program: 'import time\ndef f(x):\n    time.sleep(2)\n    return x\n',
         tests: { kind: 'call', fnName: 'f', inputs: [[1]], outputs: [1] },
       });
-      setTimeout(() => process.kill(workerPid!, 'SIGKILL'), 300);
+      // Kill once the pool has handed the job to the worker (not on a timer: under load a fixed
+      // delay could fire before dispatch, and the job would then run on the replacement).
+      const deadline = Date.now() + 10_000;
+      while (pool.stats().busy === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      expect(pool.stats().busy).toBe(1);
+      process.kill(workerPid!, 'SIGKILL');
       const r = await running;
       expect(r.outcome).toBe('infra_error');
       expect(r.message).toMatch(/worker/);

@@ -3,6 +3,7 @@
 Mirrors transformers' modeling_llama.py / modeling_qwen2.py (eager attention):
   LlamaRMSNorm:        weight * (x * rsqrt(mean(x^2) + eps))
   LlamaRotaryEmbedding: inv_freq = 1 / theta^(arange(0, d, 2) / d); emb = cat(freqs, freqs)
+  rope_scaling:         modeling_rope_utils' linear (inv_freq / factor) and llama3 parameters
   apply_rotary_pos_emb: q * cos + rotate_half(q) * sin, rotate_half(x) = cat(-x2, x1)
   repeat_kv:            KV head j // n_rep serves query head j
   LlamaMLP:             down_proj(silu(gate_proj(x)) * up_proj(x))
@@ -37,10 +38,34 @@ def rope(cfg, positions, dtype):
     import torch
     _, _, hd = dims(cfg)
     theta = cfg.get("rope_theta", 10000.0)
-    inv_freq = 1.0 / (theta ** (torch.arange(0, hd, 2, dtype=torch.int64).float() / hd))
+    inv_freq = scaled_inv_freq(cfg, 1.0 / (theta ** (torch.arange(0, hd, 2, dtype=torch.int64).float() / hd)))
     freqs = positions.float()[:, :, None] * inv_freq[None, None, :]
     emb = torch.cat((freqs, freqs), dim=-1)
     return emb.cos().to(dtype), emb.sin().to(dtype)
+
+
+def scaled_inv_freq(cfg, inv_freq):
+    """transformers' _compute_linear_scaling_rope_parameters / _compute_llama3_parameters."""
+    import math
+    import torch
+    rs = cfg.get("rope_scaling")
+    kind = (rs or {}).get("rope_type", (rs or {}).get("type", "default"))
+    if kind == "default":
+        return inv_freq
+    if kind == "linear":
+        return inv_freq / rs["factor"]
+    if kind == "llama3":
+        factor, low, high = rs["factor"], rs["low_freq_factor"], rs["high_freq_factor"]
+        old_context_len = rs["original_max_position_embeddings"]
+        low_freq_wavelen = old_context_len / low
+        high_freq_wavelen = old_context_len / high
+        wavelen = 2 * math.pi / inv_freq
+        inv_freq_llama = torch.where(wavelen > low_freq_wavelen, inv_freq / factor, inv_freq)
+        smooth_factor = (old_context_len / wavelen - low) / (high - low)
+        smoothed = (1 - smooth_factor) * inv_freq_llama / factor + smooth_factor * inv_freq_llama
+        is_medium = ~(wavelen < high_freq_wavelen) * ~(wavelen > low_freq_wavelen)
+        return torch.where(is_medium, smoothed, inv_freq_llama)
+    raise ValueError(f"rope_scaling type {kind!r}")
 
 
 def rms_norm(x, w, eps):

@@ -52,6 +52,19 @@ CONFIGS = {
                        num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
                        max_position_embeddings=128, rms_norm_eps=1e-6, rope_theta=1000000.0,
                        tie_word_embeddings=False, dtype="BF16", eos=[256]),
+    # rope_scaling as DeepSeek-Coder (linear) and Llama 3.1+ (llama3) ship it; head size 16 and an
+    # original context of 512 put the llama3 frequencies in all three bands (kept, blended, scaled).
+    "llama-rope-linear": dict(model_type="llama", vocab_size=258, hidden_size=64, intermediate_size=128,
+                              num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+                              max_position_embeddings=128, rms_norm_eps=1e-6, rope_theta=10000.0,
+                              rope_scaling={"type": "linear", "factor": 4.0},
+                              tie_word_embeddings=False, dtype="F32", eos=[256]),
+    "llama3-rope": dict(model_type="llama", vocab_size=258, hidden_size=64, intermediate_size=128,
+                        num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+                        max_position_embeddings=128, rms_norm_eps=1e-5, rope_theta=10000.0,
+                        rope_scaling={"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
+                                      "high_freq_factor": 4.0, "original_max_position_embeddings": 512},
+                        tie_word_embeddings=False, dtype="F32", eos=[256]),
 }
 PROMPTS = ["def fib(n):", "x", "import os\nprint("]
 MAX_NEW = 12
@@ -179,7 +192,7 @@ def write_model(directory, name, spec, seed):
     os.makedirs(directory, exist_ok=True)
     spec = dict(spec)
     dtype, eos = spec.pop("dtype"), spec.pop("eos")
-    cfg = dict(spec, hidden_act="silu", rope_scaling=None,
+    cfg = dict({"rope_scaling": None}, **spec, hidden_act="silu",
                architectures=["Qwen2ForCausalLM" if spec["model_type"] == "qwen2" else "LlamaForCausalLM"],
                torch_dtype="bfloat16" if dtype == "BF16" else "float32")
     w = random_weights(cfg, seed)
@@ -189,6 +202,10 @@ def write_model(directory, name, spec, seed):
         json.dump({"eos_token_id": eos if len(eos) > 1 else eos[0], "bos_token_id": 256}, f)
     with open(os.path.join(directory, "tokenizer.json"), "w") as f:
         json.dump(tokenizer_json(), f)
+    # Names the pad token, so that ours bans 257 in generation as the torch reference below does
+    # (without it ours pads with EOS and could sample 257: seen with the rope-linear seed).
+    with open(os.path.join(directory, "tokenizer_config.json"), "w") as f:
+        json.dump({"eos_token": "<|endoftext|>", "pad_token": "<|pad|>"}, f)
     write_safetensors(os.path.join(directory, "model.safetensors"), w, dtype)
     # What a reader of the file gets (bf16 rounding included), as float64 for the reference forward.
     stored = {k: v.to(torch.float32) for k, v in read_safetensors(os.path.join(directory, "model.safetensors")).items()}
@@ -208,6 +225,16 @@ def write_model(directory, name, spec, seed):
 
 def rel(a, b):
     return ((a - b).abs().max() / b.abs().max()).item()
+
+
+def same_rope_scaling(saved, original):
+    """rope_scaling read back equals the original (ours writes `type` beside `rope_type`)."""
+    a, b = saved.get("rope_scaling"), original.get("rope_scaling")
+    if not a or not b:
+        return not a and not b
+    kind = lambda r: r.get("rope_type", r.get("type"))
+    rest = lambda r: {k: v for k, v in r.items() if k not in ("type", "rope_type")}
+    return kind(a) == kind(b) and rest(a) == rest(b)
 
 
 def check(directory, cfg, stored, ids, mask, eos, backend):
@@ -248,14 +275,21 @@ def check(directory, cfg, stored, ids, mask, eos, backend):
     keys = ["model_type", "vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers",
             "num_attention_heads", "num_key_value_heads", "max_position_embeddings", "rms_norm_eps",
             "rope_theta", "tie_word_embeddings"]
-    same_config = all(cfg2.get(k) == cfg.get(k) for k in keys)
+    same_config = all(cfg2.get(k) == cfg.get(k) for k in keys) and same_rope_scaling(cfg2, cfg)
+    # A scaled rotary embedding must matter at these positions, or its check would prove nothing.
+    r_unscaled = float("inf")
+    if cfg.get("rope_scaling"):
+        with torch.no_grad():
+            plain, _, _ = llama_forward(w64, dict(cfg, rope_scaling=None), ids, mask, positions)
+        r_unscaled = rel(plain[real], logits[real])
     ok = (r_logits <= TOL and r_values <= TOL and r_lp <= TOL and same_prompts and same_tokens
-          and same_uncached and same_weights and same_config)
+          and same_uncached and same_weights and same_config and r_unscaled > 100 * TOL)
     print(
         f"{os.path.basename(directory):15s} {backend:11s} logits {r_logits:.1e}  values {r_values:.1e}  "
         f"greedy KV-cache tokens {'same' if same_tokens else 'DIFFER'} (no-cache {'same' if same_uncached else 'DIFFER'}), "
         f"log-probs {r_lp:.1e}  resaved {'identical' if same_weights and same_config else 'DIFFERENT'}  "
-        f"[torch fp32 vs fp64: {r_torch32:.1e}] -> {'OK' if ok else 'FAIL'}",
+        f"[torch fp32 vs fp64: {r_torch32:.1e}"
+        f"{f'; without rope_scaling: {r_unscaled:.1e}' if cfg.get('rope_scaling') else ''}] -> {'OK' if ok else 'FAIL'}",
         flush=True,
     )
     return ok, max(r_logits, r_values, r_lp)

@@ -44,6 +44,8 @@ export interface LlamaConfig {
   rmsNormEps?: number;
   /** `rope_theta`; default 10000. */
   ropeTheta?: number;
+  /** `rope_scaling`: linear (DeepSeek-Coder, CodeLlama-style) or llama3 (Llama 3.1+); default none. */
+  ropeScaling?: RopeScaling | null;
   /**
    * Biases on q/k/v (and on o_proj for modelType 'llama', as HF's `attention_bias`). Qwen2 always
    * has q/k/v biases and no o_proj bias; default: true for qwen2, false for llama.
@@ -68,10 +70,50 @@ export interface ResolvedLlamaConfig {
   headDim: number;
   rmsNormEps: number;
   ropeTheta: number;
+  ropeScaling: RopeScaling | null;
   attentionBias: boolean;
   tieWordEmbeddings: boolean;
   eosTokenIds: number[];
 }
+
+/**
+ * How rotary frequencies are rescaled for a longer context, as transformers' `rope_scaling`:
+ * - `linear`: every inverse frequency divided by `factor` (positions interpolated; DeepSeek-Coder
+ *   ships `{type: linear, factor: 4}`);
+ * - `llama3`: wavelengths above `originalMaxPositionEmbeddings / lowFreqFactor` divided by
+ *   `factor`, below `originalMaxPositionEmbeddings / highFreqFactor` kept, smoothly blended between
+ *   (Llama 3.1 / 3.2).
+ * The position-dependent variants (dynamic NTK, YaRN, LongRoPE) are not implemented.
+ */
+export type RopeScaling =
+  | { type: 'linear'; factor: number }
+  | {
+      type: 'llama3';
+      factor: number;
+      lowFreqFactor: number;
+      highFreqFactor: number;
+      originalMaxPositionEmbeddings: number;
+    };
+
+/** The rope_scaling types implemented, for error messages. */
+export const SUPPORTED_ROPE_SCALING = ['default (none)', 'linear', 'llama3'] as const;
+
+const ropeScalingSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('linear'), factor: z.number().positive() }).strict(),
+  z
+    .object({
+      type: z.literal('llama3'),
+      factor: z.number().positive(),
+      lowFreqFactor: z.number().positive(),
+      highFreqFactor: z.number().positive(),
+      originalMaxPositionEmbeddings: z.number().int().positive(),
+    })
+    .strict()
+    .refine((r) => r.highFreqFactor > r.lowFreqFactor, {
+      message: 'highFreqFactor must be above lowFreqFactor',
+      path: ['highFreqFactor'],
+    }),
+]);
 
 export const llamaConfigSchema = z
   .object({
@@ -87,6 +129,7 @@ export const llamaConfigSchema = z
     headDim: z.number().int().positive().optional(),
     rmsNormEps: z.number().positive().optional(),
     ropeTheta: z.number().positive().optional(),
+    ropeScaling: ropeScalingSchema.nullable().optional(),
     attentionBias: z.boolean().optional(),
     tieWordEmbeddings: z.boolean().optional(),
     eosTokenIds: z.array(z.number().int().min(0)).optional(),
@@ -153,6 +196,7 @@ export function resolveLlamaConfig(config: LlamaConfig, where = 'LlamaConfig'): 
     headDim: c.headDim ?? c.hiddenSize / c.nHead,
     rmsNormEps: c.rmsNormEps ?? 1e-6,
     ropeTheta: c.ropeTheta ?? 10000,
+    ropeScaling: c.ropeScaling ? { ...c.ropeScaling } : null,
     attentionBias: c.attentionBias ?? modelType === 'qwen2',
     tieWordEmbeddings: c.tieWordEmbeddings ?? false,
     eosTokenIds: [...(c.eosTokenIds ?? [])],
@@ -320,21 +364,49 @@ export function denseOutIn(x: tf.Tensor2D, w: tf.Tensor, b?: tf.Tensor, frozen =
 
 /**
  * LlamaRotaryEmbedding's inverse frequencies, in float32 as torch computes them:
- * 1 / θ^(2i/d) for i < d/2.
+ * 1 / θ^(2i/d) for i < d/2, then rescaled as `scaling` says (transformers' modeling_rope_utils:
+ * `_compute_linear_scaling_rope_parameters`, `_compute_llama3_parameters`).
  */
-export function ropeInverseFrequencies(headDim: number, theta: number): Float32Array {
+export function ropeInverseFrequencies(
+  headDim: number,
+  theta: number,
+  scaling: RopeScaling | null = null,
+): Float32Array {
   const out = new Float32Array(headDim / 2);
   for (let i = 0; i < headDim / 2; i++) {
     const exponent = Math.fround(Math.fround(2 * i) / headDim);
     out[i] = Math.fround(1 / Math.fround(theta ** exponent));
   }
+  if (scaling?.type === 'linear') {
+    for (let i = 0; i < out.length; i++) out[i] = Math.fround(out[i]! / scaling.factor);
+  } else if (scaling?.type === 'llama3') {
+    const { factor, lowFreqFactor: low, highFreqFactor: high } = scaling;
+    const context = scaling.originalMaxPositionEmbeddings;
+    const lowFreqWavelen = context / low;
+    const highFreqWavelen = context / high;
+    for (let i = 0; i < out.length; i++) {
+      const inv = out[i]!;
+      const wavelen = (2 * Math.PI) / inv;
+      if (wavelen > lowFreqWavelen) out[i] = Math.fround(inv / factor);
+      else if (wavelen >= highFreqWavelen) {
+        // Between the two wavelengths: blend the scaled and the original frequency.
+        const smooth = (context / wavelen - low) / (high - low);
+        out[i] = Math.fround(((1 - smooth) * inv) / factor + smooth * inv);
+      }
+    }
+  }
   return out;
 }
 
 /** cos and sin tables [B, T, 1, hd] for positions [B, T]: emb = cat(freqs, freqs). */
-function ropeTables(positions: tf.Tensor2D, headDim: number, theta: number): [tf.Tensor, tf.Tensor] {
+function ropeTables(
+  positions: tf.Tensor2D,
+  headDim: number,
+  theta: number,
+  scaling: RopeScaling | null,
+): [tf.Tensor, tf.Tensor] {
   const [b, t] = positions.shape;
-  const inv = tf.tensor3d(ropeInverseFrequencies(headDim, theta), [1, 1, headDim / 2]);
+  const inv = tf.tensor3d(ropeInverseFrequencies(headDim, theta, scaling), [1, 1, headDim / 2]);
   const freqs = tf.mul(tf.reshape(tf.cast(positions, 'float32'), [b, t, 1]), inv);
   const emb = tf.reshape(tf.concat([freqs, freqs], -1), [b, t, 1, headDim]);
   return [tf.cos(emb), tf.sin(emb)];
@@ -651,7 +723,7 @@ export function llamaForward(c: ResolvedLlamaConfig, p: ParamLookup, input: Forw
   const bias = attentionBias(batch, t, s, input.keyMask);
   // [B|1, 1, 1, T, S]: broadcast over KV heads and the query heads of each group.
   const bias5 = tf.reshape(bias, [bias.shape[0]!, 1, 1, t, s]);
-  const [cos, sin] = ropeTables(input.positions, hd, c.ropeTheta);
+  const [cos, sin] = ropeTables(input.positions, hd, c.ropeTheta, c.ropeScaling);
   // The native kernels (RMSNorm, RoPE + head split + cache append, decode attention, SwiGLU).
   const native = llamaKernelsActive(x, cos);
   const scale = 1 / Math.sqrt(hd);
@@ -782,7 +854,7 @@ export function toHfLlamaConfig(
     max_position_embeddings: c.nPositions,
     rms_norm_eps: c.rmsNormEps,
     rope_theta: c.ropeTheta,
-    rope_scaling: null,
+    rope_scaling: toHfRopeScaling(c.ropeScaling),
     hidden_act: 'silu',
     attention_dropout: 0,
     initializer_range: 0.02,
@@ -809,6 +881,60 @@ export function toHfLlamaConfig(
   return { ...variant, ...common, ...extra };
 }
 
+/** `rope_scaling` as config.json holds it; `type` beside `rope_type` for transformers before 4.43. */
+function toHfRopeScaling(r: RopeScaling | null): Record<string, unknown> | null {
+  if (!r) return null;
+  if (r.type === 'linear') return { rope_type: 'linear', type: 'linear', factor: r.factor };
+  return {
+    rope_type: 'llama3',
+    type: 'llama3',
+    factor: r.factor,
+    low_freq_factor: r.lowFreqFactor,
+    high_freq_factor: r.highFreqFactor,
+    original_max_position_embeddings: r.originalMaxPositionEmbeddings,
+  };
+}
+
+/** config.json's `rope_scaling` as {@link RopeScaling}; a problem (unsupported, missing key) as text. */
+function fromHfRopeScaling(json: unknown): { scaling: RopeScaling | null } | { problem: string } {
+  if (json === undefined || json === null) return { scaling: null };
+  if (typeof json !== 'object')
+    return { problem: `rope_scaling must be an object or null, got ${JSON.stringify(json)}` };
+  const r = json as Record<string, unknown>;
+  const type = r.rope_type ?? r.type;
+  const number = (key: string): number | string => {
+    const v = r[key];
+    return typeof v === 'number' && Number.isFinite(v) && v > 0
+      ? v
+      : `rope_scaling.${key} must be a positive number, got ${JSON.stringify(v)}`;
+  };
+  if (type === 'default') return { scaling: null };
+  if (type === 'linear') {
+    const factor = number('factor');
+    return typeof factor === 'string' ? { problem: factor } : { scaling: { type: 'linear', factor } };
+  }
+  if (type === 'llama3') {
+    const values = ['factor', 'low_freq_factor', 'high_freq_factor', 'original_max_position_embeddings'].map(
+      number,
+    );
+    const bad = values.filter((v): v is string => typeof v === 'string');
+    if (bad.length > 0) return { problem: bad.join('; ') };
+    const [factor, lowFreqFactor, highFreqFactor, originalMaxPositionEmbeddings] = values as number[];
+    return {
+      scaling: {
+        type: 'llama3',
+        factor: factor!,
+        lowFreqFactor: lowFreqFactor!,
+        highFreqFactor: highFreqFactor!,
+        originalMaxPositionEmbeddings: originalMaxPositionEmbeddings!,
+      },
+    };
+  }
+  return {
+    problem: `rope_scaling of type '${String(type)}' is not supported (supported: ${SUPPORTED_ROPE_SCALING.join(', ')})`,
+  };
+}
+
 /** The model_type values this package implements, for error messages. */
 export const SUPPORTED_MODEL_TYPES = ['gpt2', 'llama', 'qwen2'] as const;
 
@@ -819,10 +945,8 @@ export function fromHfLlamaConfig(json: Record<string, unknown>, where: string):
   if (type !== 'llama' && type !== 'qwen2') problems.push(`model_type is '${String(type)}'`);
   const act = json.hidden_act ?? 'silu';
   if (act !== 'silu') problems.push(`hidden_act '${String(act)}' is not supported (silu only)`);
-  const scaling = json.rope_scaling as { rope_type?: string; type?: string } | null | undefined;
-  const scalingType = scaling ? (scaling.rope_type ?? scaling.type) : undefined;
-  if (scaling && scalingType !== 'default')
-    problems.push(`rope_scaling of type '${String(scalingType)}' is not supported (none only)`);
+  const rope = fromHfRopeScaling(json.rope_scaling);
+  if ('problem' in rope) problems.push(rope.problem);
   if (json.mlp_bias === true) problems.push('mlp_bias is not supported');
   if (type === 'qwen2' && json.use_sliding_window === true)
     problems.push('use_sliding_window is not supported');
@@ -850,6 +974,7 @@ export function fromHfLlamaConfig(json: Record<string, unknown>, where: string):
     headDim: num('head_dim'),
     rmsNormEps: num('rms_norm_eps'),
     ropeTheta: num('rope_theta'),
+    ropeScaling: 'scaling' in rope ? rope.scaling : null,
     attentionBias: type === 'qwen2' ? true : json.attention_bias === true,
     // HF's PretrainedConfig default is tied; LlamaConfig and Qwen2Config default to untied.
     tieWordEmbeddings: json.tie_word_embeddings === true,

@@ -135,6 +135,50 @@ describe('Llama-family policy on the wasm backend', () => {
     expect(Array.from(inv)).toEqual([1, 0.10000000149011612, 0.009999999776482582, 0.0010000000474974513]);
   });
 
+  it('rescales RoPE frequencies as rope_scaling says: linear, and llama3 band by band', () => {
+    const plain = ropeInverseFrequencies(16, 10000);
+    const linear = ropeInverseFrequencies(16, 10000, { type: 'linear', factor: 4 });
+    for (let i = 0; i < plain.length; i++) expect(linear[i]).toBe(Math.fround(plain[i]! / 4));
+    // Original context 512, low/high factors 1/4: wavelengths 2π/f below 128 are kept, above 512
+    // divided by 8, and the one between (≈199) blended: (512/λ − 1)/3 of the original, the rest /8.
+    const llama3 = ropeInverseFrequencies(16, 10000, {
+      type: 'llama3',
+      factor: 8,
+      lowFreqFactor: 1,
+      highFreqFactor: 4,
+      originalMaxPositionEmbeddings: 512,
+    });
+    const wavelengths = Array.from(plain, (f) => (2 * Math.PI) / f);
+    const kept = wavelengths.flatMap((w, i) => (w < 128 ? [i] : []));
+    const scaled = wavelengths.flatMap((w, i) => (w > 512 ? [i] : []));
+    const blended = wavelengths.flatMap((w, i) => (w >= 128 && w <= 512 ? [i] : []));
+    expect([kept, blended, scaled]).toEqual([[0, 1, 2], [3], [4, 5, 6, 7]]);
+    for (const i of kept) expect(llama3[i]).toBe(plain[i]);
+    for (const i of scaled) expect(llama3[i]).toBe(Math.fround(plain[i]! / 8));
+    const smooth = (512 / wavelengths[3]! - 1) / 3;
+    const expected = plain[3]! * (smooth + (1 - smooth) / 8);
+    expect(Math.abs(llama3[3]! - expected) / expected).toBeLessThan(2 ** -23); // float32 rounding
+    expect(llama3[3]).toBeLessThan(plain[3]!);
+    expect(llama3[3]).toBeGreaterThan(plain[3]! / 8);
+  });
+
+  it('a scaled rotary embedding leaves position 0 as it is and changes later positions', async () => {
+    const scaling = { type: 'linear', factor: 4 } as const;
+    const plain = await randomPolicy(LLAMA, 3);
+    const scaled = await randomPolicy({ ...LLAMA, ropeScaling: scaling }, 3);
+    const rows = [[5, 6, 7, 8, 9, 10, 11, 12]];
+    const a = await outputsOf(plain, rows);
+    const b = await outputsOf(scaled, rows);
+    // Position 0 has angle 0 under any scaling; later positions rotate by less.
+    const vocab = LLAMA.vocabSize;
+    expect(Array.from(b.slice(0, vocab))).toEqual(Array.from(a.slice(0, vocab)));
+    let differ = 0;
+    for (let i = vocab; i < a.length; i++) differ = Math.max(differ, Math.abs(a[i]! - b[i]!));
+    expect(differ).toBeGreaterThan(1e-3);
+    plain.dispose();
+    scaled.dispose();
+  });
+
   for (const [name, config] of [
     ['llama', LLAMA],
     ['qwen2', QWEN2],
@@ -462,6 +506,43 @@ describe('Hugging Face directories', () => {
     });
   }
 
+  for (const [name, scaling, hf] of [
+    ['linear (DeepSeek-Coder)', { type: 'linear', factor: 4 }, { type: 'linear', factor: 4 }],
+    [
+      'llama3 (Llama 3.1+)',
+      {
+        type: 'llama3',
+        factor: 8,
+        lowFreqFactor: 1,
+        highFreqFactor: 4,
+        originalMaxPositionEmbeddings: 512,
+      },
+      {
+        rope_type: 'llama3',
+        factor: 8,
+        low_freq_factor: 1,
+        high_freq_factor: 4,
+        original_max_position_embeddings: 512,
+      },
+    ],
+  ] as const) {
+    it(`rope_scaling ${name}: read from config.json, written back, same outputs`, async () => {
+      const policy = await randomPolicy({ ...LLAMA, ropeScaling: scaling }, 8);
+      const out = join(dir, `rope-${scaling.type}`);
+      await saveHfModel(policy, out);
+      const cfg = JSON.parse(await readFile(join(out, 'config.json'), 'utf8'));
+      expect(cfg.rope_scaling).toMatchObject(hf);
+      // As a checkpoint from the Hub writes it (one of `type` / `rope_type`).
+      await writeFile(join(out, 'config.json'), JSON.stringify({ ...cfg, rope_scaling: hf }));
+      const loaded = await loadHfModel(out);
+      expect(loaded.config).toEqual(policy.config);
+      const rows = [[3, 1, 4, 1, 5, 9, 2, 6]];
+      expect(Array.from(await outputsOf(loaded, rows))).toEqual(Array.from(await outputsOf(policy, rows)));
+      policy.dispose();
+      loaded.dispose();
+    });
+  }
+
   it('stops generation at any EOS id of generation_config.json', async () => {
     const policy = await randomPolicy(LLAMA, 12);
     const [free] = await policy.generate(['eos'], {
@@ -552,7 +633,20 @@ describe('Hugging Face directories', () => {
       ),
     });
     await writeFile(cfgPath, JSON.stringify({ ...cfg, rope_scaling: { rope_type: 'yarn', factor: 4 } }));
-    await expect(loadHfModel(base)).rejects.toThrow(/rope_scaling of type 'yarn' is not supported/);
+    await expect(loadHfModel(base)).rejects.toThrow(
+      /rope_scaling of type 'yarn' is not supported \(supported: default \(none\), linear, llama3\)/,
+    );
+    await writeFile(cfgPath, JSON.stringify({ ...cfg, rope_scaling: { type: 'dynamic', factor: 2 } }));
+    await expect(loadHfModel(base)).rejects.toThrow(/rope_scaling of type 'dynamic' is not supported/);
+    await writeFile(
+      cfgPath,
+      JSON.stringify({ ...cfg, rope_scaling: { rope_type: 'llama3', factor: 8, low_freq_factor: 1 } }),
+    );
+    await expect(loadHfModel(base)).rejects.toThrow(
+      /rope_scaling\.high_freq_factor must be a positive number, got undefined; rope_scaling\.original_max_position_embeddings must be/,
+    );
+    await writeFile(cfgPath, JSON.stringify({ ...cfg, rope_scaling: { type: 'linear', factor: 0 } }));
+    await expect(loadHfModel(base)).rejects.toThrow(/rope_scaling\.factor must be a positive number, got 0/);
     await writeFile(cfgPath, JSON.stringify(cfg));
 
     const file = join(base, 'model.safetensors');

@@ -22,8 +22,9 @@ interface TokenizerJson {
  * Encoding is done by @huggingface/tokenizers (regex pre-tokenizer, merges, added tokens); it has
  * no offsets, so they are computed here from the byte-level pieces: every vocabulary entry spells
  * bytes through GPT-2's byte table, and the concatenated bytes are the UTF-8 of the input.
- * A `tokenizer_config.json` beside the file, when present, supplies eos/pad tokens; without its
- * `eos_token`, `defaults.eosTokenId` (generation_config.json's first EOS id) is used.
+ * A `tokenizer_config.json` beside the file, when present, supplies eos/pad/bos tokens; without its
+ * `eos_token`, `defaults.eosTokenId` (generation_config.json's first EOS id) is used. BOS: see
+ * `bosOf`.
  */
 export async function loadTokenizer(path: string, defaults: TokenizerDefaults = {}): Promise<Tokenizer> {
   let json: TokenizerJson;
@@ -60,6 +61,37 @@ function tokenName(value: unknown): string | undefined {
     return (value as { content: string }).content;
   }
   return undefined;
+}
+
+/**
+ * The BOS id HF's tokenizer would put in front of a text: tokenizer_config.json's `add_bos_token`
+ * decides when it is set (true needs `bos_token` to name an added token); otherwise the
+ * post-processor is asked, by encoding a probe with and without special tokens (Llama 3's
+ * TemplateProcessing puts `<|begin_of_text|>` first; GPT-2's and Qwen2's ByteLevel add nothing).
+ */
+function bosOf(
+  hf: HfTokenizer,
+  config: Record<string, unknown>,
+  idOf: (name: string | undefined) => number | undefined,
+  where: string,
+): number | undefined {
+  if (config.add_bos_token === false) return undefined;
+  if (config.add_bos_token === true) {
+    const name = tokenName(config.bos_token);
+    const id = idOf(name);
+    if (id === undefined) {
+      throw new StepcoderError(
+        'TOKENIZER',
+        `${where}: tokenizer_config.json sets add_bos_token but its bos_token ${JSON.stringify(name ?? null)} is not an added token of tokenizer.json`,
+        { details: { where, bosToken: name ?? null } },
+      );
+    }
+    return id;
+  }
+  const plain: number[] = hf.encode('a', { add_special_tokens: false }).ids;
+  const framed: number[] = hf.encode('a', { add_special_tokens: true }).ids;
+  const at = framed.findIndex((_, i) => plain.every((id, k) => framed[i + k] === id));
+  return at === 1 ? framed[0] : undefined;
 }
 
 export function tokenizerFromJson(
@@ -134,6 +166,7 @@ export function tokenizerFromJson(
     });
   }
   const pad = idOf(tokenName(config.pad_token)) ?? eos;
+  const bos = bosOf(hf, config, idOf, where);
 
   const groups = (ids: readonly number[]) =>
     ids.map((id) => {
@@ -185,6 +218,7 @@ export function tokenizerFromJson(
     vocabSize,
     eosTokenId: eos,
     padTokenId: pad,
+    ...(bos === undefined ? {} : { bosTokenId: bos }),
     encode: (text) => hf.encode(text, { add_special_tokens: false }).ids,
     encodeWithOffsets,
     decode: (ids) => decodeUtf8Groups(groups(ids)).text,

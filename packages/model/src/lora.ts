@@ -8,6 +8,7 @@ import { addLowRank, lowRankForward } from './layers.js';
 import { loadPolicy, Policy, SharedVariables, saveOptimizerState } from './policy.js';
 import { readSafeTensors, type SafeTensor, writeSafeTensors } from './safetensors.js';
 import type { Tokenizer } from './tokenizer.js';
+import { writeTokenizerFiles } from './tokenizer-transfer.js';
 import { VALUE_HEAD_NAMES } from './weights.js';
 
 /*
@@ -513,8 +514,7 @@ export class LoraPolicy extends Policy {
       head.set(n, { shape: v.shape as number[], data: Float32Array.from(await v.data()) });
     }
     await writeSafeTensors(join(dir, VALUE_HEAD_FILE), head, { format: 'pt' });
-    const tokJson = this.tokenizer.toJSON?.();
-    if (tokJson !== undefined) await writeFile(join(dir, 'tokenizer.json'), JSON.stringify(tokJson));
+    await writeTokenizerFiles(dir, this.tokenizer);
     if (extras.optimizer)
       await saveOptimizerState(this, extras.optimizer, join(dir, 'optimizer.safetensors'));
   }

@@ -20,7 +20,8 @@ import { fromHfLlamaConfig, SUPPORTED_MODEL_TYPES } from './llama.js';
 import { withTransposedWeights } from './matmul.js';
 import { readSafeTensors, type SafeTensor, writeSafeTensors } from './safetensors.js';
 import { logprobOf, sampleToken, scoringTemperature } from './sampling.js';
-import { createByteTokenizer, type Tokenizer } from './tokenizer.js';
+import { createByteTokenizer, type Tokenizer, withBos } from './tokenizer.js';
+import { writeTokenizerFiles } from './tokenizer-transfer.js';
 import { VALUE_HEAD_NAMES } from './weights.js';
 
 export interface GenerateOptions {
@@ -312,8 +313,11 @@ export class Policy {
     const maxPrompt = this.config.nPositions - opts.maxNewTokens;
     const rows = prompts.map((p) => {
       let ids = tok.encode(p);
+      // Left-truncated to fit, the BOS (when the tokenizer has one) kept in front.
+      const room = maxPrompt - (tok.bosTokenId === undefined ? 0 : 1);
+      if (ids.length > room) ids = ids.slice(ids.length - room);
+      ids = withBos(tok, ids);
       if (ids.length === 0) ids = [tok.eosTokenId];
-      if (ids.length > maxPrompt) ids = ids.slice(ids.length - maxPrompt);
       return {
         promptIds: ids,
         tokens: [] as number[],
@@ -502,19 +506,18 @@ export class Policy {
     await mkdir(dir, { recursive: true });
     await writeSafeTensors(join(dir, 'model.safetensors'), await this.readWeights(), { format: 'pt' });
     await writeGenerationConfig(dir, {
-      bosTokenId: this.tokenizer.eosTokenId,
+      bosTokenId: this.tokenizer.bosTokenId ?? this.tokenizer.eosTokenId,
       eosTokenIds: [...new Set([this.tokenizer.eosTokenId, ...this.family.extraEosTokenIds])],
       padTokenId: this.tokenizer.padTokenId,
     });
     const config = this.family.toHfConfig({
       eos_token_id: this.tokenizer.eosTokenId,
-      bos_token_id: this.tokenizer.eosTokenId,
+      bos_token_id: this.tokenizer.bosTokenId ?? this.tokenizer.eosTokenId,
       pad_token_id: this.tokenizer.padTokenId,
       stepcoder: { tokenizer: this.tokenizer.kind ?? 'custom', valueHead: 'v_head.summary' },
     });
     await writeFile(join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
-    const tokJson = this.tokenizer.toJSON?.();
-    if (tokJson !== undefined) await writeFile(join(dir, 'tokenizer.json'), JSON.stringify(tokJson));
+    await writeTokenizerFiles(dir, this.tokenizer);
     if (extras.optimizer)
       await saveOptimizerState(this, extras.optimizer, join(dir, 'optimizer.safetensors'));
   }

@@ -1,3 +1,5 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { StepcoderError } from '@stepcoder/core';
 import { tokenizerFromJson } from './hf-tokenizer.js';
 import { createByteTokenizer, type Tokenizer } from './tokenizer.js';
@@ -12,11 +14,12 @@ export type SerializedTokenizer =
       kind: 'hf';
       /** The tokenizer.json object (`tokenizer.toJSON()`). */
       json: unknown;
-      /** tokenizer_config.json entries that choose EOS and pad. */
-      config: { eos_token: string; pad_token: string };
+      /** tokenizer_config.json entries that choose EOS, pad and BOS. */
+      config: { eos_token: string; pad_token: string; add_bos_token: boolean; bos_token?: string };
       vocabSize: number;
       eosTokenId: number;
       padTokenId: number;
+      bosTokenId?: number;
     };
 
 function refuse(tokenizer: Tokenizer, why: string): StepcoderError {
@@ -46,18 +49,25 @@ export function serializeTokenizer(tokenizer: Tokenizer): SerializedTokenizer {
   const content = (id: number) => json.added_tokens?.find((t) => t.id === id)?.content;
   const eos = content(tokenizer.eosTokenId);
   const pad = content(tokenizer.padTokenId);
-  if (eos === undefined || pad === undefined) {
-    throw refuse(tokenizer, 'its EOS or pad token is not an added token of its tokenizer.json');
+  const bos = tokenizer.bosTokenId === undefined ? undefined : content(tokenizer.bosTokenId);
+  if (eos === undefined || pad === undefined || (tokenizer.bosTokenId !== undefined && bos === undefined)) {
+    throw refuse(tokenizer, 'its EOS, pad or BOS token is not an added token of its tokenizer.json');
   }
   let data: SerializedTokenizer;
   try {
     data = {
       kind: 'hf',
       json: structuredClone(json),
-      config: { eos_token: eos, pad_token: pad },
+      config: {
+        eos_token: eos,
+        pad_token: pad,
+        add_bos_token: bos !== undefined,
+        ...(bos === undefined ? {} : { bos_token: bos }),
+      },
       vocabSize: tokenizer.vocabSize,
       eosTokenId: tokenizer.eosTokenId,
       padTokenId: tokenizer.padTokenId,
+      ...(tokenizer.bosTokenId === undefined ? {} : { bosTokenId: tokenizer.bosTokenId }),
     };
   } catch (err) {
     throw refuse(tokenizer, `its tokenizer.json is not plain data: ${(err as Error).message}`);
@@ -72,7 +82,7 @@ export function deserializeTokenizer(data: SerializedTokenizer): Tokenizer {
     throw new StepcoderError('TOKENIZER', `unknown serialised tokenizer kind ${JSON.stringify(data)}`);
   }
   const tokenizer = tokenizerFromJson(data.json as never, data.config, 'serialised tokenizer');
-  for (const key of ['vocabSize', 'eosTokenId', 'padTokenId'] as const) {
+  for (const key of ['vocabSize', 'eosTokenId', 'padTokenId', 'bosTokenId'] as const) {
     if (tokenizer[key] !== data[key]) {
       throw new StepcoderError(
         'TOKENIZER',
@@ -82,4 +92,25 @@ export function deserializeTokenizer(data: SerializedTokenizer): Tokenizer {
     }
   }
   return tokenizer;
+}
+
+/**
+ * The tokenizer's files in a saved directory: `tokenizer.json` when it has a data form, and for a
+ * Hugging Face tokenizer `tokenizer_config.json` naming its EOS, pad and BOS (so that a reload, or
+ * transformers' AutoTokenizer, picks the same ids: without it the pad token would fall back to EOS).
+ */
+export async function writeTokenizerFiles(dir: string, tokenizer: Tokenizer): Promise<void> {
+  const json = tokenizer.toJSON?.();
+  if (json === undefined) return;
+  await writeFile(join(dir, 'tokenizer.json'), JSON.stringify(json));
+  if (tokenizer.kind !== 'hf') return;
+  let data: SerializedTokenizer;
+  try {
+    data = serializeTokenizer(tokenizer);
+  } catch {
+    return; // specials that are not added tokens: tokenizer.json alone, as before
+  }
+  if (data.kind === 'hf') {
+    await writeFile(join(dir, 'tokenizer_config.json'), `${JSON.stringify(data.config, null, 2)}\n`);
+  }
 }

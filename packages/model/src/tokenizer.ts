@@ -5,6 +5,13 @@ export interface Tokenizer {
   readonly vocabSize: number;
   readonly eosTokenId: number;
   readonly padTokenId: number;
+  /**
+   * Prepended to every prompt (and SFT example) before the model sees it: Hugging Face's
+   * `add_bos_token`, or the leading special token of tokenizer.json's post-processor (Llama 3,
+   * DeepSeek-Coder). Absent: nothing is prepended (GPT-2, Qwen2, the byte tokenizer). `encode`
+   * never adds it.
+   */
+  readonly bosTokenId?: number;
   encode(text: string): number[];
   /** Ids plus the `[start, end)` UTF-16 offsets in `text` of each token. */
   encodeWithOffsets(text: string): { ids: number[]; offsets: Array<[number, number]> };
@@ -35,6 +42,11 @@ export function bytesToUnicode(): string[] {
     table[b] = printable.includes(b) ? String.fromCharCode(b) : String.fromCharCode(256 + extra++);
   }
   return table;
+}
+
+/** `ids` with the tokenizer's BOS in front, when it has one (what the model sees of a prompt). */
+export function withBos(tokenizer: Tokenizer, ids: readonly number[]): number[] {
+  return tokenizer.bosTokenId === undefined ? [...ids] : [tokenizer.bosTokenId, ...ids];
 }
 
 export const BYTE_EOS = '<|endoftext|>';

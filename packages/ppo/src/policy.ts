@@ -10,8 +10,16 @@ export interface PolicyTokenizer {
   readonly vocabSize: number;
   readonly eosTokenId: number;
   readonly padTokenId: number;
+  /** Put in front of every prompt the policy sees (see the model package's Tokenizer). */
+  readonly bosTokenId?: number;
   encode(text: string): number[];
   decode(ids: readonly number[]): string;
+}
+
+/** The ids of `text` as a prompt: the tokenizer's BOS, when it has one, in front. */
+export function promptIdsOf(tokenizer: PolicyTokenizer, text: string): number[] {
+  const ids = tokenizer.encode(text);
+  return tokenizer.bosTokenId === undefined ? ids : [tokenizer.bosTokenId, ...ids];
 }
 
 /** Generation options and results are the model package's own types, not copies of them. */

@@ -5,7 +5,7 @@ import { clipByGlobalNorm, tokenLogprobs, weightedMean } from './losses.js';
 import { learningRateAt } from './lr-schedule.js';
 import { createAdam, setLearningRate } from './optimizer.js';
 import { createPlainCurriculum, finalStagePrompt } from './plain-curriculum.js';
-import type { PolicyTokenizer, TrainablePolicy } from './policy.js';
+import { type PolicyTokenizer, promptIdsOf, type TrainablePolicy } from './policy.js';
 import { collate } from './rollout.js';
 
 export interface SftOptions {
@@ -154,7 +154,7 @@ export async function sftExamples(options: SftExampleOptions): Promise<SftExampl
   const prompts: CurriculumPrompt[] = [];
   const add = (raw: CurriculumPrompt) => {
     const cp = align ? align(raw).prompt : raw;
-    const promptIds = tok.encode(cp.prompt);
+    const promptIds = promptIdsOf(tok, cp.prompt);
     const tokenIds = [...tok.encode(cp.target), tok.eosTokenId].slice(0, limit - 1);
     examples.push({ promptIds: promptIds.length ? promptIds : [tok.eosTokenId], tokenIds });
     prompts.push(cp);

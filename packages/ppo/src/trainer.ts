@@ -29,7 +29,13 @@ import { createKlController, type KlController, type KlControllerState } from '.
 import { learningRateAt } from './lr-schedule.js';
 import { createAdam, loadOptimizerState, saveOptimizerState, setLearningRate } from './optimizer.js';
 import { createPlainCurriculum } from './plain-curriculum.js';
-import type { PolicyGenerateOptions, PolicyGeneration, PolicyGenerator, TrainablePolicy } from './policy.js';
+import {
+  type PolicyGenerateOptions,
+  type PolicyGeneration,
+  type PolicyGenerator,
+  promptIdsOf,
+  type TrainablePolicy,
+} from './policy.js';
 import { ppoUpdate } from './ppo-update.js';
 import { perTokenRewards, type Rollout, scoreSequences } from './rollout.js';
 import { scoringTemperature } from './temperature.js';
@@ -501,7 +507,7 @@ export class Trainer {
     for (const p of planned) {
       let length = lengths.get(p.prompt.prompt);
       if (length === undefined) {
-        length = this.policy.tokenizer.encode(p.prompt.prompt).length;
+        length = promptIdsOf(this.policy.tokenizer, p.prompt.prompt).length;
         lengths.set(p.prompt.prompt, length);
       }
       if (length > room) {

@@ -117,3 +117,19 @@ describe('SFT completion mixing', () => {
     expect(other.prompts.map((p) => p.prompt)).not.toEqual(built.prompts.map((p) => p.prompt));
   });
 });
+
+describe('SFT examples with a BOS tokenizer', () => {
+  it("put the tokenizer's BOS in front of every prompt, as generation does", async () => {
+    // GPT-2 style: BOS is the <|endoftext|> token. The tokenizer's functions are closures.
+    const withBos: Tokenizer = { ...bpe, bosTokenId: bpe.eosTokenId };
+    const options = { problems: sample.slice(0, 12), maxLength: 512, seed: 1 };
+    const plain = await sftExamples({ ...options, tokenizer: bpe });
+    const bos = await sftExamples({ ...options, tokenizer: withBos });
+    expect(bos.examples).toHaveLength(plain.examples.length);
+    for (const [i, ex] of bos.examples.entries()) {
+      expect(ex.promptIds[0]).toBe(bpe.eosTokenId);
+      expect(ex.promptIds.slice(1)).toEqual(plain.examples[i]!.promptIds);
+      expect(ex.tokenIds).toEqual(plain.examples[i]!.tokenIds);
+    }
+  });
+});

@@ -83,6 +83,21 @@ describe('BOS', () => {
     expect(tok.encode('def f():')).not.toContain(374);
   });
 
+  it("comes from Llama 3's Sequence [ByteLevel, TemplateProcessing] post-processor", () => {
+    const template = withSpecials(true);
+    const llama3 = {
+      ...template,
+      post_processor: {
+        type: 'Sequence',
+        processors: [
+          { type: 'ByteLevel', add_prefix_space: true, trim_offsets: false, use_regex: true },
+          template.post_processor,
+        ],
+      },
+    };
+    expect(tokenizerFromJson(llama3 as never, config).bosTokenId).toBe(374);
+  });
+
   it('is absent for ByteLevel post-processors (GPT-2, Qwen2) and when add_bos_token is false', async () => {
     expect((await loadTokenizer(fixture)).bosTokenId).toBeUndefined();
     expect(tokenizerFromJson(withSpecials(false) as never, config).bosTokenId).toBeUndefined();

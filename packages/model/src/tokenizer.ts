@@ -97,21 +97,18 @@ export function createByteTokenizer(): Tokenizer {
 }
 
 /** The byte tokenizer written as a Hugging Face tokenizer.json (byte-level BPE without merges). */
+/** One `added_tokens` entry of a tokenizer.json for a special token (matched verbatim in text). */
+export function specialAddedToken(id: number, content: string) {
+  return { id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true };
+}
+
 export function byteTokenizerJson(): Record<string, unknown> {
   const table = bytesToUnicode();
   const vocab: Record<string, number> = {};
   table.forEach((ch, b) => {
     vocab[ch] = b;
   });
-  const added = [BYTE_EOS, BYTE_PAD].map((content, i) => ({
-    id: 256 + i,
-    content,
-    single_word: false,
-    lstrip: false,
-    rstrip: false,
-    normalized: false,
-    special: true,
-  }));
+  const added = [BYTE_EOS, BYTE_PAD].map((content, i) => specialAddedToken(256 + i, content));
   return {
     version: '1.0',
     truncation: null,

@@ -12,6 +12,7 @@ import {
   loadPolicy,
   loadTokenizer,
   serializeTokenizer,
+  specialAddedToken,
   type Tokenizer,
   tokenizerFromJson,
 } from '../src/base.js';
@@ -36,15 +37,7 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 
 /** The fixture with BOS (374) and pad (375) added, and Llama 3's TemplateProcessing when `template`. */
 function withSpecials(template: boolean): Json {
-  const added = (id: number, content: string) => ({
-    id,
-    content,
-    single_word: false,
-    lstrip: false,
-    rstrip: false,
-    normalized: false,
-    special: true,
-  });
+  const added = specialAddedToken;
   return {
     ...base,
     added_tokens: [...base.added_tokens, added(374, BOS), added(375, PAD)],

@@ -9,6 +9,7 @@ import {
   type LlamaConfig,
   loadPolicy,
   type Policy,
+  specialAddedToken,
   tokenizerFromJson,
   trainByteLevelBpe,
 } from '../src/base.js';
@@ -41,15 +42,7 @@ function deepseekTokenizerJson(): Record<string, unknown> {
     ...Object.values(trained.model.vocab),
     ...(trained.added_tokens ?? []).map((t) => t.id),
   );
-  const added = [BOS, END, EOT].map((content) => ({
-    id: ++next,
-    content,
-    single_word: false,
-    lstrip: false,
-    rstrip: false,
-    normalized: true,
-    special: true,
-  }));
+  const added = [BOS, END, EOT].map((content) => specialAddedToken(++next, content));
   const split = (regex: string) => ({
     type: 'Split',
     pattern: { Regex: regex },

@@ -82,7 +82,7 @@ function bosOf(
     if (id === undefined) {
       throw new StepcoderError(
         'TOKENIZER',
-        `${where}: tokenizer_config.json sets add_bos_token but its bos_token ${JSON.stringify(name ?? null)} is not an added token of tokenizer.json`,
+        `${where}: tokenizer_config.json sets add_bos_token but its bos_token ${JSON.stringify(name ?? null)} is neither an added token nor in the vocabulary of tokenizer.json`,
         { details: { where, bosToken: name ?? null } },
       );
     }
@@ -166,7 +166,14 @@ export function tokenizerFromJson(
     });
   }
   const pad = idOf(tokenName(config.pad_token)) ?? eos;
-  const bos = bosOf(hf, config, idOf, where);
+  // A BOS may be a plain vocabulary entry rather than an added token (then `encode` can produce it
+  // from text too, as HF's does).
+  const bos = bosOf(
+    hf,
+    config,
+    (name) => idOf(name) ?? (name === undefined ? undefined : model.vocab?.[name]),
+    where,
+  );
 
   const groups = (ids: readonly number[]) =>
     ids.map((id) => {

@@ -49,7 +49,13 @@ export function serializeTokenizer(tokenizer: Tokenizer): SerializedTokenizer {
   const content = (id: number) => json.added_tokens?.find((t) => t.id === id)?.content;
   const eos = content(tokenizer.eosTokenId);
   const pad = content(tokenizer.padTokenId);
-  const bos = tokenizer.bosTokenId === undefined ? undefined : content(tokenizer.bosTokenId);
+  // A BOS can also be a plain vocabulary entry (see tokenizerFromJson).
+  const vocab = (json as { model?: { vocab?: Record<string, number> } }).model?.vocab ?? {};
+  const bos =
+    tokenizer.bosTokenId === undefined
+      ? undefined
+      : (content(tokenizer.bosTokenId) ??
+        Object.keys(vocab).find((token) => vocab[token] === tokenizer.bosTokenId));
   if (eos === undefined || pad === undefined || (tokenizer.bosTokenId !== undefined && bos === undefined)) {
     throw refuse(tokenizer, 'its EOS, pad or BOS token is not an added token of its tokenizer.json');
   }

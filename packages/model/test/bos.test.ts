@@ -98,13 +98,24 @@ describe('BOS', () => {
     expect(off.bosTokenId).toBeUndefined();
   });
 
-  it('comes from add_bos_token + bos_token, and a bos_token that is not an added token fails', () => {
+  it('comes from add_bos_token + bos_token, a vocabulary entry, and a bos_token that is neither fails', () => {
     const on = tokenizerFromJson(withSpecials(false) as never, {
       ...config,
       add_bos_token: true,
       bos_token: { content: BOS },
     });
     expect(on.bosTokenId).toBe(374);
+    // A bos_token that is a vocabulary entry (not an added token) is found there.
+    const entry = Object.entries((base.model as { vocab: Record<string, number> }).vocab).find(
+      ([token]) => token.length > 3,
+    )!;
+    const fromVocab = tokenizerFromJson(withSpecials(false) as never, {
+      ...config,
+      add_bos_token: true,
+      bos_token: entry[0],
+    });
+    expect(fromVocab.bosTokenId).toBe(entry[1]);
+    expect(deserializeTokenizer(serializeTokenizer(fromVocab)).bosTokenId).toBe(entry[1]);
     expect(() =>
       tokenizerFromJson(
         withSpecials(false) as never,
@@ -112,7 +123,7 @@ describe('BOS', () => {
         'dir/tokenizer.json',
       ),
     ).toThrow(
-      /dir\/tokenizer\.json: tokenizer_config\.json sets add_bos_token but its bos_token "<s>" is not an added token/,
+      /dir\/tokenizer\.json: tokenizer_config\.json sets add_bos_token but its bos_token "<s>" is neither an added token nor in the vocabulary/,
     );
   });
 

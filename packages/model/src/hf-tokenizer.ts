@@ -65,8 +65,8 @@ function tokenName(value: unknown): string | undefined {
 
 /**
  * The BOS id HF's tokenizer would put in front of a text: tokenizer_config.json's `add_bos_token`
- * decides when it is set (true needs `bos_token` to name an added token); otherwise the
- * post-processor is asked, by encoding a probe with and without special tokens (Llama 3's
+ * decides when it is set (true needs `bos_token` to name an added token or a vocabulary entry);
+ * otherwise the post-processor is asked, by encoding a probe with and without special tokens (Llama 3's
  * TemplateProcessing puts `<|begin_of_text|>` first; GPT-2's and Qwen2's ByteLevel add nothing).
  */
 function bosOf(

@@ -1,3 +1,4 @@
+export { withBos } from './bos.js';
 export type { EqualitySemantics, StdoutMatch, Tolerance } from './compare.js';
 export { compareStdout, DEFAULT_TOLERANCE, deepEqualValues, matchesCallOutput } from './compare.js';
 export type { StepcoderErrorCode, StepcoderErrorOptions, ValidationIssue } from './errors.js';

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Rng, StepcoderError, validate } from '@stepcoder/core';
+import { Rng, StepcoderError, validate, withBos } from '@stepcoder/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { ensureBackend } from './backend.js';
@@ -20,7 +20,7 @@ import { fromHfLlamaConfig, SUPPORTED_MODEL_TYPES } from './llama.js';
 import { withTransposedWeights } from './matmul.js';
 import { readSafeTensors, type SafeTensor, writeSafeTensors } from './safetensors.js';
 import { logprobOf, sampleToken, scoringTemperature } from './sampling.js';
-import { createByteTokenizer, type Tokenizer, withBos } from './tokenizer.js';
+import { createByteTokenizer, type Tokenizer } from './tokenizer.js';
 import { writeTokenizerFiles } from './tokenizer-transfer.js';
 import { VALUE_HEAD_NAMES } from './weights.js';
 

@@ -44,11 +44,6 @@ export function bytesToUnicode(): string[] {
   return table;
 }
 
-/** `ids` with the tokenizer's BOS in front, when it has one (what the model sees of a prompt). */
-export function withBos(tokenizer: Tokenizer, ids: readonly number[]): number[] {
-  return tokenizer.bosTokenId === undefined ? [...ids] : [tokenizer.bosTokenId, ...ids];
-}
-
 export const BYTE_EOS = '<|endoftext|>';
 export const BYTE_PAD = '<|pad|>';
 

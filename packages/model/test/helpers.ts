@@ -28,12 +28,16 @@ export const LLAMA: LlamaConfig = {
 export const QWEN2: LlamaConfig = { ...LLAMA, modelType: 'qwen2', nKvHead: 1, tieWordEmbeddings: true };
 
 /** A byte-tokenizer policy with every parameter perturbed (norm gains, biases and value head matter). */
-export async function randomPolicy(config: LlamaConfig | GPT2Config, seed: number): Promise<Policy> {
+export async function randomPolicy(
+  config: LlamaConfig | GPT2Config,
+  seed: number,
+  scale = 0.1,
+): Promise<Policy> {
   const policy = await createPolicy({ config, tokenizer: createByteTokenizer(), seed });
   const rng = new Rng(seed).split('perturb');
   const perturbed = new Map<string, tf.Tensor>();
   for (const [name, w] of policy.getWeights()) {
-    const noise = Float32Array.from({ length: w.size }, () => rng.normal() * 0.1);
+    const noise = Float32Array.from({ length: w.size }, () => rng.normal() * scale);
     perturbed.set(name, tf.add(w, tf.tensor(noise, w.shape)));
     w.dispose();
   }

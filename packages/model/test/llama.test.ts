@@ -1,7 +1,6 @@
 import { mkdir, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Rng } from '@stepcoder/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -20,7 +19,7 @@ import {
   saveHfModel,
   writeSafeTensors,
 } from '../src/base.js';
-import { LLAMA, paddedBatch } from './helpers.js';
+import { LLAMA, paddedBatch, randomPolicy } from './helpers.js';
 
 const tokenizer = createByteTokenizer();
 
@@ -50,20 +49,6 @@ afterAll(async () => {
 });
 
 /** A policy with every parameter perturbed, so that norm weights, biases and the value head matter. */
-async function randomPolicy(config: LlamaConfig, seed: number, scale = 0.1): Promise<Policy> {
-  const policy = await createPolicy({ config, tokenizer, seed });
-  const rng = new Rng(seed).split('perturb');
-  const perturbed = new Map<string, tf.Tensor>();
-  for (const [name, w] of policy.getWeights()) {
-    const noise = Float32Array.from({ length: w.size }, () => rng.normal() * scale);
-    perturbed.set(name, tf.add(w, tf.tensor(noise, w.shape)));
-    w.dispose();
-  }
-  policy.setWeights(perturbed);
-  tf.dispose([...perturbed.values()]);
-  return policy;
-}
-
 /** Logits then values of `policy.apply` on rows (optionally masked), flattened. */
 async function outputsOf(policy: Policy, rows: number[][], mask?: number[][]): Promise<Float32Array> {
   const t = tf.tidy(() => {

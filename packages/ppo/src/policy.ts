@@ -1,3 +1,4 @@
+import { withBos } from '@stepcoder/core';
 import type { GenerateOptions, Generation } from '@stepcoder/model';
 import type * as tf from '@tensorflow/tfjs-core';
 
@@ -18,8 +19,7 @@ export interface PolicyTokenizer {
 
 /** The ids of `text` as a prompt: the tokenizer's BOS, when it has one, in front. */
 export function promptIdsOf(tokenizer: PolicyTokenizer, text: string): number[] {
-  const ids = tokenizer.encode(text);
-  return tokenizer.bosTokenId === undefined ? ids : [tokenizer.bosTokenId, ...ids];
+  return withBos(tokenizer, tokenizer.encode(text));
 }
 
 /** Generation options and results are the model package's own types, not copies of them. */
